@@ -1,0 +1,80 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+import campaign_service
+from campaign_service.api.body_limit import BodyLimitMiddleware
+from campaign_service.api.errors import install_error_handlers
+from campaign_service.api.routes import campaigns, health
+from campaign_service.db.session import create_engine, session_factory
+from campaign_service.settings import Settings
+from campaign_service.timeutil import Clock, utcnow
+
+DESCRIPTION = """
+Outbound voice campaigns on your own infrastructure, compatible with Vapi's Campaign API.
+
+A campaign calls a list of customers from one phone number (or a dial plan of several), starting
+at `schedulePlan.earliestAt` (or at once), never more than `maxConcurrency` calls at a time.
+Every customer has a call record; the `callsCounter*` fields are counted live from them.
+
+Authenticate with `Authorization: Bearer <apiKey>`; create a key with
+`campaign-service org create --name NAME`. Errors use Vapi's shape:
+`{"message": ..., "error": "Bad Request", "statusCode": 400}`.
+
+The same operations are served at `/campaigns` and at Vapi's own `/campaign` paths, so Vapi's SDKs
+work when pointed at this service.
+"""
+
+TAGS = [
+    {"name": "Campaigns", "description": "Create, read, list, update, end and archive campaigns."},
+    {"name": "Calls", "description": "The per-call records of a campaign."},
+    {"name": "Vapi-compatible paths",
+     "description": "The same operations at Vapi's singular `/campaign` paths (for Vapi's SDKs)."},
+    {"name": "Operations", "description": "Health and readiness probes."},
+]
+
+
+def _vapi_operation_id(route: APIRoute) -> str:
+    return f"vapi_{route.name}"
+
+
+def create_app(settings: Settings, *, database_url: str, clock: Clock = utcnow) -> FastAPI:
+    """Build the app; the lifespan owns the database engine."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(database_url, pool_size=settings.db_pool_size)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="campaign-service",
+        version=campaign_service.__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.include_router(campaigns.router, prefix="/campaigns", tags=["Campaigns"])
+    app.include_router(
+        campaigns.router,
+        prefix="/campaign",
+        tags=["Vapi-compatible paths"],
+        generate_unique_id_function=_vapi_operation_id,
+    )
+    app.include_router(health.router)
+    return app

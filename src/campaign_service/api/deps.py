@@ -1,0 +1,66 @@
+"""Request dependencies: the org behind the API key, and the one session that commits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaign_service.db.models import Org
+from campaign_service.errors import Unauthorized
+from campaign_service.orgs.service import org_for_key
+
+INVALID_KEY = (
+    "Invalid Key. Hot tip, you may be using the private key instead of the public key, "
+    "or vice versa."
+)
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key from `campaign-service org create` or `key create`.",
+)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's transaction: committed when the handler returns, rolled back on error."""
+    async with request.app.state.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+# scope="function": the commit finishes before the response is sent, so a failed commit
+# turns into an error response instead of a 2xx for data that was never stored.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def current_org(
+    session: Session,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Org:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Missing API key. Send it as: Authorization: Bearer <apiKey>")
+    org = await org_for_key(session, credentials.credentials.strip())
+    if org is None:
+        raise Unauthorized(INVALID_KEY)
+    return org
+
+
+CurrentOrg = Annotated[Org, Depends(current_org)]
+
+
+def now(request: Request) -> datetime:
+    """The app's clock (injectable in tests)."""
+    clock = request.app.state.clock
+    result: datetime = clock()
+    return result
+
+
+Now = Annotated[datetime, Depends(now)]

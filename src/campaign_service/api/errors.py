@@ -1,0 +1,102 @@
+"""Every error leaves the API in Vapi's shape: {"message", "error", "statusCode"}."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from campaign_service.errors import AppError
+
+log = logging.getLogger(__name__)
+
+
+class ErrorBody(BaseModel):
+    """Vapi's (NestJS-style) error body."""
+
+    message: str | list[str] = Field(
+        description="What went wrong; validation errors list one message per problem.",
+        examples=[["customers.0.number must be a valid E.164 phone number"]],
+    )
+    error: str = Field(description="The HTTP reason phrase.", examples=["Bad Request"])
+    statusCode: int = Field(description="The HTTP status code.", examples=[400])
+
+
+def error_response(status: int, message: str | list[str]) -> JSONResponse:
+    body = {"message": message, "error": HTTPStatus(status).phrase, "statusCode": status}
+    return JSONResponse(body, status_code=status)
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def validation_messages(errors: list[Any]) -> list[str]:
+    """One readable sentence per Pydantic error, naming the field by its JSON path."""
+    messages: list[str] = []
+    for err in errors:
+        kind, path = err.get("type"), _path(tuple(err.get("loc", ())))
+        if kind == "campaign_rules":
+            messages.extend(err["ctx"]["messages"])
+        elif kind == "extra_forbidden":
+            messages.append(f"property {path} should not exist")
+        elif kind == "missing":
+            messages.append(f"{path} is required" if path else "request body is required")
+        elif kind == "json_invalid":
+            messages.append("request body is not valid JSON")
+        else:
+            text = str(err.get("msg", "is invalid")).replace("Input should be", "must be")
+            text = text.replace("Value should have", "must have")
+            text = text.replace("String should have", "must have")
+            text = text.replace("List should have", "must have")
+            if kind == "model_type" and not path:
+                text = "must be a JSON object (send Content-Type: application/json)"
+            messages.append(f"{path or 'request body'} {text}")
+    return messages
+
+
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.message)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(400, validation_messages(list(exc.errors())))
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    response = error_response(exc.status_code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Invalid input or a refused state change."},
+    401: {"model": ErrorBody, "description": "Missing, invalid or revoked API key."},
+    404: {"model": ErrorBody, "description": "No such campaign in your organization."},
+    413: {"model": ErrorBody, "description": "Request body too large."},
+}

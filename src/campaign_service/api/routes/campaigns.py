@@ -1,0 +1,105 @@
+"""Campaign endpoints. Thin: validate, call the service, send the model as JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from campaign_service.api.deps import CurrentOrg, Now, Session
+from campaign_service.api.errors import ERROR_RESPONSES
+from campaign_service.api.examples import CREATE_EXAMPLES, UPDATE_EXAMPLES
+from campaign_service.calls.schemas import CallDetails, CallListQuery, CallPaginatedResponse
+from campaign_service.campaigns import service
+from campaign_service.campaigns.schemas import (
+    Campaign,
+    CampaignListQuery,
+    CampaignPaginatedResponse,
+    CreateCampaignDTO,
+    UpdateCampaignDTO,
+)
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+
+def json_body(model: BaseModel, status_code: int = 200) -> Response:
+    """Serialize once with Pydantic (no second validation pass); absent fields are omitted."""
+    return Response(
+        content=model.model_dump_json(exclude_none=True),
+        status_code=status_code,
+        media_type="application/json",
+    )
+
+
+@router.post("", status_code=201, response_model=Campaign, summary="Create a campaign")
+async def create_campaign(
+    dto: Annotated[CreateCampaignDTO, Body(openapi_examples=CREATE_EXAMPLES)],
+    org: CurrentOrg,
+    session: Session,
+    now: Now,
+) -> Any:
+    """Create a campaign and one call record per customer. It starts at schedulePlan.earliestAt,
+    or at once without a schedulePlan."""
+    campaign = await service.create_campaign(session, org=org, dto=dto, now=now)
+    return json_body(campaign, 201)
+
+
+@router.get("", response_model=CampaignPaginatedResponse, summary="List campaigns")
+async def list_campaigns(
+    query: Annotated[CampaignListQuery, Query()], org: CurrentOrg, session: Session
+) -> Any:
+    """List your organization's campaigns, newest first unless sortOrder=ASC."""
+    return json_body(await service.list_campaigns(session, org_id=org.id, query=query))
+
+
+@router.get("/{id}", response_model=Campaign, summary="Get a campaign")
+async def get_campaign(id: str, org: CurrentOrg, session: Session) -> Any:
+    """Get one campaign with its calls and live counters."""
+    return json_body(await service.get_campaign(session, org_id=org.id, campaign_id=id))
+
+
+@router.patch("/{id}", response_model=Campaign, summary="Update or end a campaign")
+async def update_campaign(
+    id: str,
+    dto: Annotated[UpdateCampaignDTO, Body(openapi_examples=UPDATE_EXAMPLES)],
+    org: CurrentOrg,
+    session: Session,
+    now: Now,
+) -> Any:
+    """Change a scheduled campaign's configuration, rename it, or end it with
+    `{"status": "ended"}`: calls not yet placed are cancelled, calls in progress finish."""
+    campaign = await service.update_campaign(
+        session, org=org, campaign_id=id, dto=dto, now=now
+    )
+    return json_body(campaign)
+
+
+@router.delete("/{id}", response_model=Campaign, summary="Delete (archive) a campaign")
+async def delete_campaign(id: str, org: CurrentOrg, session: Session, now: Now) -> Any:
+    """End the campaign if it is running and archive it: it disappears from get and list,
+    but its records are kept. Answers 200 with the campaign."""
+    return json_body(
+        await service.archive_campaign(session, org_id=org.id, campaign_id=id, now=now)
+    )
+
+
+@router.get(
+    "/{id}/calls", response_model=CallPaginatedResponse, summary="List a campaign's calls"
+)
+async def list_calls(
+    id: str, query: Annotated[CallListQuery, Query()], org: CurrentOrg, session: Session
+) -> Any:
+    """The campaign's per-call records in dial order, optionally filtered by status."""
+    return json_body(
+        await service.list_calls(session, org_id=org.id, campaign_id=id, query=query)
+    )
+
+
+@router.get("/{id}/calls/{callId}", response_model=CallDetails, summary="Get one call")
+async def get_call(id: str, callId: str, org: CurrentOrg, session: Session) -> Any:
+    """One call record of the campaign."""
+    return json_body(
+        await service.get_call(session, org_id=org.id, campaign_id=id, call_id=callId)
+    )

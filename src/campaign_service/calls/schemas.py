@@ -1,0 +1,57 @@
+"""Per-call records as the API shows them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field
+
+from campaign_service.schema_types import InputModel, OutputModel, PaginationMeta, Timestamp
+
+
+class CallStatus(StrEnum):
+    """Vapi's call statuses, in lifecycle order."""
+
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"
+    FORWARDING = "forwarding"
+    ENDED = "ended"
+
+
+class CallDetails(OutputModel):
+    """One call of a campaign: the customer, the number it is placed from, and how it went."""
+
+    id: str = Field(description="This is the unique identifier for the call.")
+    campaignId: str = Field(description="The campaign this call belongs to.")
+    position: int = Field(description="Dial order within the campaign, from 0 (upload order).")
+    customer: dict[str, Any] = Field(description="The customer being called, as given.")
+    phoneNumberId: str = Field(description="The phone number ID the call is placed from.")
+    status: CallStatus = Field(description="This is the status of the call.")
+    endedReason: str | None = Field(
+        default=None, description="Why the call ended (one of Vapi's call endedReason values)."
+    )
+    startedAt: Timestamp | None = Field(
+        default=None, description="When the call was placed with the telephony provider."
+    )
+    endedAt: Timestamp | None = Field(default=None, description="When the call ended.")
+    createdAt: Timestamp = Field(description="When the call record was created.")
+    updatedAt: Timestamp = Field(description="When the call record last changed.")
+
+
+class CallListQuery(InputModel):
+    model_config = {"extra": "ignore"}
+
+    status: CallStatus | None = Field(default=None, description="Only calls in this status.")
+    page: int = Field(default=1, ge=1, description="Page number, starting at 1.")
+    limit: int = Field(default=100, ge=0, le=1000, description="Items per page (0 to 1000).")
+    sortOrder: Literal["ASC", "DESC"] = Field(
+        default="ASC", description="Order by position (dial order)."
+    )
+
+
+class CallPaginatedResponse(OutputModel):
+    results: list[CallDetails]
+    metadata: PaginationMeta

@@ -1,0 +1,326 @@
+"""Campaign use cases: create, read, list, update, end and archive. Services never commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from campaign_service.calls.schemas import CallDetails
+from campaign_service.campaigns import repository as repo
+from campaign_service.campaigns import state
+from campaign_service.campaigns.schemas import (
+    DEFAULT_MAX_CONCURRENCY,
+    Campaign,
+    CampaignListQuery,
+    CampaignPaginatedResponse,
+    CampaignStatus,
+    CreateCampaignDTO,
+    CreateCustomerDTO,
+    DialPlanEntry,
+    UpdateCampaignDTO,
+)
+from campaign_service.campaigns.views import call_details, campaign_view, group_calls
+from campaign_service.calls.schemas import CallListQuery, CallPaginatedResponse
+from campaign_service.db import models
+from campaign_service.errors import BadRequest, NotFound
+from campaign_service.schema_types import PaginationMeta
+
+EXTRA_CONFIG_FIELDS = ("assistantOverrides", "squadOverrides", "server", "serverMessages",
+                       "predialPlan")
+USER_CANCELLED_CALL_REASON = "scheduled-call-deleted"
+
+
+def parse_id(value: str, what: str = "campaign") -> uuid.UUID:
+    """Malformed IDs cannot exist, so they answer 404 like any unknown ID."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"{what} {value} not found") from None
+
+
+def _call_rows(
+    *,
+    campaign_id: uuid.UUID,
+    org_id: uuid.UUID,
+    phone_number_id: str | None,
+    customers: list[CreateCustomerDTO] | None,
+    dial_plan: list[DialPlanEntry] | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """One call row per customer, numbered in upload (= dial) order across dial-plan entries."""
+    if dial_plan is not None:
+        groups = [(i, entry.phoneNumberId, entry.customers) for i, entry in enumerate(dial_plan)]
+    else:
+        assert phone_number_id is not None and customers is not None
+        groups = [(None, phone_number_id, customers)]
+    rows: list[dict[str, Any]] = []
+    for index, number, group in groups:
+        for customer in group:
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "campaign_id": campaign_id,
+                    "org_id": org_id,
+                    "position": len(rows),
+                    "dial_plan_index": index,
+                    "phone_number_id": number,
+                    "customer": customer.model_dump(exclude_none=True),
+                    "status": "scheduled",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    return rows
+
+
+def _check_concurrency(value: int, org: models.Org) -> None:
+    if value > org.concurrency_limit:
+        raise BadRequest(
+            f"maxConcurrency {value} exceeds your organization's concurrency limit of "
+            f"{org.concurrency_limit}"
+        )
+
+
+async def create_campaign(
+    session: AsyncSession, *, org: models.Org, dto: CreateCampaignDTO, now: datetime
+) -> Campaign:
+    """Store the campaign and one call record per customer in the caller's transaction."""
+    if "maxConcurrency" in dto.model_fields_set:
+        max_concurrency = dto.maxConcurrency
+        _check_concurrency(max_concurrency, org)
+    else:
+        max_concurrency = min(DEFAULT_MAX_CONCURRENCY, org.concurrency_limit)
+    campaign_id = uuid.uuid4()
+    schedule = dto.schedulePlan
+    campaign = await repo.insert_campaign(
+        session,
+        {
+            "id": campaign_id,
+            "org_id": org.id,
+            "name": dto.name,
+            "status": CampaignStatus.SCHEDULED.value,
+            "assistant_id": dto.assistantId,
+            "workflow_id": dto.workflowId,
+            "squad_id": dto.squadId,
+            "phone_number_id": dto.phoneNumberId,
+            "dial_plan_numbers": (
+                [entry.phoneNumberId for entry in dto.dialPlan] if dto.dialPlan is not None else None
+            ),
+            "has_schedule_plan": schedule is not None,
+            "earliest_at": schedule.earliestAt if schedule else None,
+            "latest_at": schedule.latestAt if schedule else None,
+            "max_concurrency": max_concurrency,
+            "extra_config": dto.model_dump(include=set(EXTRA_CONFIG_FIELDS), exclude_none=True,
+                                           mode="json"),
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    rows = _call_rows(
+        campaign_id=campaign_id,
+        org_id=org.id,
+        phone_number_id=dto.phoneNumberId,
+        customers=dto.customers,
+        dial_plan=dto.dialPlan,
+        now=now,
+    )
+    await repo.insert_calls(session, rows)
+    return await _view(session, campaign)
+
+
+async def _view(session: AsyncSession, campaign: models.Campaign) -> Campaign:
+    return campaign_view(campaign, await repo.calls_of(session, [campaign.id]))
+
+
+async def _load(
+    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, for_update: bool = False
+) -> models.Campaign:
+    campaign = await repo.get_campaign(
+        session, org_id=org_id, campaign_id=parse_id(campaign_id), for_update=for_update
+    )
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} not found")
+    return campaign
+
+
+async def get_campaign(session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str) -> Campaign:
+    return await _view(session, await _load(session, org_id=org_id, campaign_id=campaign_id))
+
+
+def _list_filters(query: CampaignListQuery) -> list[Any]:
+    c = models.Campaign
+    filters: list[Any] = []
+    if query.id is not None:
+        try:
+            filters.append(c.id == uuid.UUID(query.id))
+        except ValueError:
+            filters.append(False)  # a malformed ID matches nothing
+    if query.status == "cancelled":
+        filters.append(c.ended_reason.in_([r.value for r in state.USER_END_REASON.values()]))
+    elif query.status == "archived":
+        filters.append(False)  # archived campaigns are never listed
+    elif query.status is not None:
+        filters.append(c.status == query.status)
+    bounds = (
+        (query.createdAtGt, c.created_at.__gt__),
+        (query.createdAtLt, c.created_at.__lt__),
+        (query.createdAtGe, c.created_at.__ge__),
+        (query.createdAtLe, c.created_at.__le__),
+        (query.updatedAtGt, c.updated_at.__gt__),
+        (query.updatedAtLt, c.updated_at.__lt__),
+        (query.updatedAtGe, c.updated_at.__ge__),
+        (query.updatedAtLe, c.updated_at.__le__),
+    )
+    filters.extend(op(value) for value, op in bounds if value is not None)
+    return filters
+
+
+async def list_campaigns(
+    session: AsyncSession, *, org_id: uuid.UUID, query: CampaignListQuery
+) -> CampaignPaginatedResponse:
+    campaigns, total = await repo.page_of_campaigns(
+        session,
+        org_id=org_id,
+        filters=_list_filters(query),
+        offset=(query.page - 1) * query.limit,
+        limit=query.limit,
+        ascending=query.sortOrder == "ASC",
+    )
+    calls = group_calls(await repo.calls_of(session, [c.id for c in campaigns]))
+    return CampaignPaginatedResponse.model_construct(
+        results=[campaign_view(c, calls.get(c.id, [])) for c in campaigns],
+        metadata=PaginationMeta.for_page(
+            total=total, page=query.page, limit=query.limit, sort_order=query.sortOrder
+        ),
+    )
+
+
+async def _end_by_user(session: AsyncSession, campaign: models.Campaign, now: datetime) -> None:
+    current = CampaignStatus(campaign.status)
+    reason = state.user_end_reason(current)
+    state.require_transition(current, CampaignStatus.ENDED)
+    await repo.cancel_unplaced_calls(
+        session,
+        campaign_id=campaign.id,
+        ended_reason=USER_CANCELLED_CALL_REASON,
+        source="user",
+        now=now,
+    )
+    campaign.status = CampaignStatus.ENDED.value
+    campaign.ended_reason = reason.value
+    campaign.ended_at = now
+
+
+async def _apply_config(
+    session: AsyncSession,
+    campaign: models.Campaign,
+    dto: UpdateCampaignDTO,
+    *,
+    org: models.Org,
+    now: datetime,
+) -> None:
+    fields = dto.config_fields()
+    targets = {"assistantId", "workflowId", "squadId"} & fields
+    if targets:
+        # The campaign targets exactly one of the three; naming another switches to it.
+        campaign.assistant_id = dto.assistantId
+        campaign.workflow_id = dto.workflowId
+        campaign.squad_id = dto.squadId
+    if dto.maxConcurrency is not None:
+        _check_concurrency(dto.maxConcurrency, org)
+        campaign.max_concurrency = dto.maxConcurrency
+    if dto.schedulePlan is not None:
+        campaign.has_schedule_plan = True
+        campaign.earliest_at = dto.schedulePlan.earliestAt
+        campaign.latest_at = dto.schedulePlan.latestAt
+    if dto.phoneNumberId is not None:
+        # Every customer is now called from this one number (a dial plan is flattened).
+        campaign.phone_number_id = dto.phoneNumberId
+        campaign.dial_plan_numbers = None
+        await repo.set_phone_number(
+            session, campaign_id=campaign.id, phone_number_id=dto.phoneNumberId, now=now
+        )
+    if dto.dialPlan is not None:
+        # Nothing has been dialed while scheduled, so the audience is replaced outright.
+        campaign.phone_number_id = None
+        campaign.dial_plan_numbers = [entry.phoneNumberId for entry in dto.dialPlan]
+        await repo.delete_calls(session, campaign_id=campaign.id)
+        await repo.insert_calls(
+            session,
+            _call_rows(
+                campaign_id=campaign.id,
+                org_id=campaign.org_id,
+                phone_number_id=None,
+                customers=None,
+                dial_plan=dto.dialPlan,
+                now=now,
+            ),
+        )
+
+
+async def update_campaign(
+    session: AsyncSession, *, org: models.Org, campaign_id: str, dto: UpdateCampaignDTO,
+    now: datetime,
+) -> Campaign:
+    """Apply a PATCH: config changes while scheduled, a rename while not ended, or an end."""
+    campaign = await _load(session, org_id=org.id, campaign_id=campaign_id, for_update=True)
+    if not dto.model_fields_set:
+        return await _view(session, campaign)
+    current = CampaignStatus(campaign.status)
+    if current is CampaignStatus.ENDED:
+        raise BadRequest("campaign is ended and cannot be changed")
+    state.require_config_editable(current, dto.config_fields())
+    await _apply_config(session, campaign, dto, org=org, now=now)
+    if dto.name is not None:
+        campaign.name = dto.name
+    if dto.status is not None:
+        await _end_by_user(session, campaign, now)
+    campaign.updated_at = now
+    await session.flush()
+    return await _view(session, campaign)
+
+
+async def archive_campaign(
+    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, now: datetime
+) -> Campaign:
+    """DELETE: end the campaign if it is still running, then hide it from get and list."""
+    campaign = await _load(session, org_id=org_id, campaign_id=campaign_id, for_update=True)
+    if campaign.status != CampaignStatus.ENDED.value:
+        await _end_by_user(session, campaign, now)
+    campaign.archived_at = now
+    campaign.updated_at = now
+    await session.flush()
+    return await _view(session, campaign)
+
+
+async def list_calls(
+    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, query: CallListQuery
+) -> CallPaginatedResponse:
+    campaign = await _load(session, org_id=org_id, campaign_id=campaign_id)
+    rows, total = await repo.page_of_calls(
+        session,
+        campaign_id=campaign.id,
+        status=query.status.value if query.status else None,
+        offset=(query.page - 1) * query.limit,
+        limit=query.limit,
+        ascending=query.sortOrder == "ASC",
+    )
+    return CallPaginatedResponse.model_construct(
+        results=[call_details(r) for r in rows],
+        metadata=PaginationMeta.for_page(
+            total=total, page=query.page, limit=query.limit, sort_order=query.sortOrder
+        ),
+    )
+
+
+async def get_call(
+    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, call_id: str
+) -> CallDetails:
+    campaign = await _load(session, org_id=org_id, campaign_id=campaign_id)
+    row = await repo.get_call(session, campaign_id=campaign.id, call_id=parse_id(call_id, "call"))
+    if row is None:
+        raise NotFound(f"call {call_id} not found")
+    return call_details(row)

@@ -1,0 +1,138 @@
+"""The `campaign-service` command: serve, worker, migrate, org and key management."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from campaign_service.db.migrate import upgrade_to_head
+from campaign_service.db.session import create_engine, session_factory, unit_of_work
+from campaign_service.errors import AppError
+from campaign_service.logs import configure_logging
+from campaign_service.orgs import service as orgs
+from campaign_service.settings import Settings
+from campaign_service.timeutil import utcnow
+
+
+def database_url(settings: Settings) -> str:
+    """The configured DATABASE_URL, or the embedded server's (started on first use)."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    from campaign_service.embedded import start_embedded
+
+    return start_embedded(settings.home)
+
+
+def _run_db(url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def runner() -> Any:
+        engine = create_engine(url, pool_size=1)
+        try:
+            async with unit_of_work(session_factory(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from campaign_service.api.app import create_app
+
+    url = database_url(settings)
+    upgrade_to_head(url)
+    app = create_app(settings, database_url=url)
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port if args.port is not None else settings.port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    upgrade_to_head(database_url(settings))
+    print("migrations applied")
+
+
+def cmd_org_create(args: argparse.Namespace, settings: Settings) -> None:
+    url = database_url(settings)
+    upgrade_to_head(url)
+    limit = args.concurrency_limit or settings.default_org_concurrency_limit
+    key = _run_db(url, lambda s: orgs.create_org(s, name=args.name, concurrency_limit=limit))
+    print(json.dumps({"orgId": str(key.org_id), "keyId": str(key.key_id), "apiKey": key.api_key}))
+
+
+def cmd_key_create(args: argparse.Namespace, settings: Settings) -> None:
+    url = database_url(settings)
+    org_id = _uuid(args.org, "org")
+    key = _run_db(url, lambda s: orgs.create_key(s, org_id=org_id))
+    print(json.dumps({"orgId": str(key.org_id), "keyId": str(key.key_id), "apiKey": key.api_key}))
+
+
+def cmd_key_revoke(args: argparse.Namespace, settings: Settings) -> None:
+    url = database_url(settings)
+    key_id = _uuid(args.key_id, "key")
+    _run_db(url, lambda s: orgs.revoke_key(s, key_id=key_id, now=utcnow()))
+    print(json.dumps({"keyId": str(key_id), "revoked": True}))
+
+
+def _uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise AppError(f"{what} id {value!r} is not a valid ID") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="campaign-service", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="apply migrations, then serve the API")
+    serve.add_argument("--host", help="listen address (default: settings host)")
+    serve.add_argument("--port", type=int, help="listen port (default: settings port)")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    org = sub.add_parser("org", help="manage organizations").add_subparsers(
+        dest="org_command", required=True
+    )
+    create = org.add_parser("create", help="create an org and its first API key")
+    create.add_argument("--name", required=True)
+    create.add_argument("--concurrency-limit", type=int, default=None,
+                        help="calls in flight at once across all its campaigns (default 10)")
+    create.set_defaults(func=cmd_org_create)
+
+    key = sub.add_parser("key", help="manage API keys").add_subparsers(
+        dest="key_command", required=True
+    )
+    key_create = key.add_parser("create", help="create another API key for an org")
+    key_create.add_argument("--org", required=True, help="org ID")
+    key_create.set_defaults(func=cmd_key_create)
+    key_revoke = key.add_parser("revoke", help="revoke an API key")
+    key_revoke.add_argument("key_id")
+    key_revoke.set_defaults(func=cmd_key_revoke)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings)
+    try:
+        args.func(args, settings)
+    except AppError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""ORM models: organizations, API keys, campaigns, per-call records and call events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaign_service.db.base import Base
+
+CAMPAIGN_STATUSES = ("scheduled", "in-progress", "ended")
+CALL_STATUSES = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Org(Base):
+    __tablename__ = "orgs"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    concurrency_limit: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (CheckConstraint("concurrency_limit >= 1", name="concurrency_limit_positive"),)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
+    name: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), server_default="scheduled")
+    ended_reason: Mapped[str | None] = mapped_column(String(64))
+    assistant_id: Mapped[str | None] = mapped_column(Text)
+    workflow_id: Mapped[str | None] = mapped_column(Text)
+    squad_id: Mapped[str | None] = mapped_column(Text)
+    phone_number_id: Mapped[str | None] = mapped_column(Text)
+    # Phone number of each dialPlan entry, in order; None when the campaign uses phoneNumberId.
+    # The customers themselves live in the call rows (dial_plan_index says which entry).
+    dial_plan_numbers: Mapped[list[str] | None] = mapped_column(JSONB)
+    earliest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    latest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    has_schedule_plan: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    max_concurrency: Mapped[int] = mapped_column(Integer)
+    # Opaque config echoed back as given: assistantOverrides, squadOverrides, server,
+    # serverMessages, predialPlan.
+    extra_config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status_valid"),
+        CheckConstraint("max_concurrency BETWEEN 1 AND 500", name="max_concurrency_range"),
+        Index("ix_campaigns_org_created", "org_id", "created_at"),
+    )
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid.uuid4)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id"))
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    dial_plan_index: Mapped[int | None] = mapped_column(Integer)
+    phone_number_id: Mapped[str] = mapped_column(Text)
+    customer: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(20), server_default="scheduled")
+    ended_reason: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint(_in("status", CALL_STATUSES), name="status_valid"),
+        UniqueConstraint("campaign_id", "position", name="uq_calls_campaign_position"),
+        Index("ix_calls_campaign_status", "campaign_id", "status"),
+    )
+
+
+class CallEvent(Base):
+    """Append-only history of every call status change."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id"), index=True)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    ended_reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -1,0 +1,76 @@
+"""Shared Pydantic building blocks: input base (strict about unknown keys, null = not given),
+output timestamps and the small enums of Vapi's API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    Field,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
+
+from campaign_service.timeutil import as_utc, iso_z
+
+
+class InputModel(BaseModel):
+    """Request bodies: unknown properties are errors, and an explicit null means "not given"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_nulls(cls, data: Any) -> Any:
+        # Vapi's SDK sends null for arguments passed as None; treat them as absent.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
+
+
+class OutputModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(iso_z, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""A timestamp in responses: ISO 8601 UTC with milliseconds and Z."""
+
+InputTimestamp = Annotated[
+    datetime,
+    AfterValidator(as_utc),
+    PlainSerializer(iso_z, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""A timestamp in requests: with or without fraction, Z or +hh:mm; naive means UTC."""
+
+
+class PaginationMeta(OutputModel):
+    """Vapi's pagination metadata."""
+
+    itemsPerPage: int = Field(description="Page size used for this response.")
+    totalItems: int = Field(description="Number of items matching the filters, on all pages.")
+    currentPage: int = Field(description="This page's number, starting at 1.")
+    totalPages: int = Field(description="Number of pages at this page size.")
+    hasNextPage: bool = Field(description="Whether a page after this one has items.")
+    sortOrder: Literal["ASC", "DESC"] = Field(description="Order of the results.")
+
+    @classmethod
+    def for_page(cls, *, total: int, page: int, limit: int, sort_order: str) -> PaginationMeta:
+        pages = -(-total // limit) if limit else 0
+        return cls(
+            itemsPerPage=limit,
+            totalItems=total,
+            currentPage=page,
+            totalPages=pages,
+            hasNextPage=limit > 0 and page * limit < total,
+            sortOrder="ASC" if sort_order == "ASC" else "DESC",
+        )

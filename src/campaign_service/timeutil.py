@@ -1,0 +1,27 @@
+"""UTC clock helpers and the ISO 8601 format Vapi returns (milliseconds, trailing Z)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_z(value: datetime) -> str:
+    """2026-07-02T18:01:12.000Z: the shape Vapi sends and its SDK parses."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive input is taken as UTC; aware input is converted to UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -1,0 +1,161 @@
+"""Test harness: a fresh PostgreSQL database built by the migrations, a real app, real commits.
+
+Set CAMPAIGN_SERVICE_TEST_DATABASE_URL to a server URL whose user may create databases (CI uses
+the machine's PostgreSQL). Without it an embedded PostgreSQL is started in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from campaign_service.api.app import create_app
+from campaign_service.db.migrate import upgrade_to_head
+from campaign_service.db.session import async_url, session_factory, unit_of_work
+from campaign_service.orgs import service as orgs
+from campaign_service.settings import Settings
+
+TABLES = "call_events, calls, campaigns, api_keys, orgs"
+
+
+class FakeClock:
+    """A clock the tests move by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+@dataclass(frozen=True)
+class OrgKey:
+    org_id: str
+    key_id: str
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def _server_url(tmp_root: Path) -> str:
+    url = os.environ.get("CAMPAIGN_SERVICE_TEST_DATABASE_URL")
+    if url:
+        return url
+    from campaign_service.embedded import start_embedded
+
+    return start_embedded(tmp_root / "embedded-home")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new, empty database for this test run, brought to head by the migrations."""
+    import asyncio
+
+    server = make_url(_server_url(tmp_path_factory.mktemp("pg")))
+    name = f"cs_test_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        engine = create_async_engine(async_url(server.render_as_string(hide_password=False)),
+                                     isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+        await engine.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    upgrade_to_head(url)
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(async_url(database_url))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(max_body_bytes=1024 * 1024)
+
+
+@pytest.fixture
+async def app(settings: Settings, database_url: str, clock: FakeClock) -> AsyncIterator[object]:
+    app = create_app(settings, database_url=database_url, clock=clock)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def make_org(sessions: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
+    """Factory: a new org with one API key."""
+
+    async def factory(name: str = "Acme", concurrency_limit: int = 10) -> OrgKey:
+        async with unit_of_work(sessions) as session:
+            key = await orgs.create_org(session, name=name, concurrency_limit=concurrency_limit)
+        return OrgKey(str(key.org_id), str(key.key_id), key.api_key)
+
+    return factory
+
+
+@pytest.fixture
+async def org(make_org) -> OrgKey:  # type: ignore[no-untyped-def]
+    result: OrgKey = await make_org()
+    return result
+
+
+def campaign_body(n: int = 2, **overrides: object) -> dict[str, object]:
+    """A valid create body with n customers."""
+    body: dict[str, object] = {
+        "name": "Spring outreach",
+        "assistantId": "asst_1",
+        "phoneNumberId": "pn_1",
+        "customers": [{"number": f"+1415555{i:04d}", "name": f"Customer {i}"} for i in range(n)],
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
