@@ -1,0 +1,1 @@
+"""Metrics, request logging and request ids."""
