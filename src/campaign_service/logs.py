@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from campaign_service.observability.context import request_id_var
 from campaign_service.settings import Settings
 
 
@@ -19,6 +20,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        request_id = request_id_var.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
@@ -26,12 +30,17 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
+    """One readable line; a record may carry `text_fields` to show fewer fields than in JSON."""
+
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        fields = getattr(record, "fields", None)
+        fields = dict(getattr(record, "text_fields", getattr(record, "fields", {})))
+        request_id = request_id_var.get()
+        if request_id is not None:
+            fields.setdefault("request_id", request_id)
         if fields:
             line += " " + " ".join(f"{k}={v}" for k, v in fields.items())
         return line

@@ -7,12 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from prometheus_client import CollectorRegistry
 
 import campaign_service
 from campaign_service.api.body_limit import BodyLimitMiddleware
+from campaign_service.api.docs import install_docs
 from campaign_service.api.errors import install_error_handlers
-from campaign_service.api.routes import campaigns, health
+from campaign_service.api.openapi import install_openapi
+from campaign_service.api.routes import campaigns, health, metrics
 from campaign_service.db.session import create_engine, session_factory
+from campaign_service.observability.http import HttpMetrics, RequestObservabilityMiddleware
 from campaign_service.settings import Settings
 from campaign_service.timeutil import Clock, utcnow
 
@@ -34,9 +38,12 @@ work when pointed at this service.
 TAGS = [
     {"name": "Campaigns", "description": "Create, read, list, update, end and archive campaigns."},
     {"name": "Calls", "description": "The per-call records of a campaign."},
-    {"name": "Vapi-compatible paths",
-     "description": "The same operations at Vapi's singular `/campaign` paths (for Vapi's SDKs)."},
-    {"name": "Operations", "description": "Health and readiness probes."},
+    {
+        "name": "Vapi-compatible paths",
+        "description": "The same operations at Vapi's singular `/campaign` paths "
+        "(for Vapi's SDKs).",
+    },
+    {"name": "Operations", "description": "Health and readiness probes, Prometheus metrics."},
 ]
 
 
@@ -64,11 +71,20 @@ def create_app(settings: Settings, *, database_url: str, clock: Clock = utcnow) 
         openapi_tags=TAGS,
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        # Served by install_docs from local files instead of FastAPI's CDN-based pages.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock
+    # One registry per app: tests build many apps in one process without duplicate series.
+    app.state.metrics_registry = CollectorRegistry()
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: 413s from the body limit are logged and counted too.
+    app.add_middleware(
+        RequestObservabilityMiddleware, metrics=HttpMetrics.create(app.state.metrics_registry)
+    )
     app.include_router(campaigns.router, prefix="/campaigns", tags=["Campaigns"])
     app.include_router(
         campaigns.router,
@@ -77,4 +93,7 @@ def create_app(settings: Settings, *, database_url: str, clock: Clock = utcnow) 
         generate_unique_id_function=_vapi_operation_id,
     )
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    install_docs(app)
+    install_openapi(app)
     return app

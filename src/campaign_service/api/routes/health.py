@@ -2,34 +2,77 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from campaign_service.db.migrate import head_revision
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["Operations"])
 
+# A probe must answer before the orchestrator's own timeout, even when the database hangs.
+READY_TIMEOUT_SECONDS = 3.0
 
-@router.get("/health", summary="Liveness")
+# The migration scripts ship with the code, so the head cannot change while the process runs.
+_head_revision = functools.cache(head_revision)
+
+
+class HealthBody(BaseModel):
+    status: str = Field(description="`ok` while the process serves requests.", examples=["ok"])
+
+
+class ReadyBody(BaseModel):
+    status: str = Field(description="`ok` or `unavailable`.", examples=["ok"])
+    database: str = Field(
+        description="`ok`, `unreachable` or `migrations pending`.", examples=["ok"]
+    )
+
+
+@router.get("/health", summary="Liveness", response_model=HealthBody)
 async def health() -> dict[str, str]:
     """The process is up and serving requests."""
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Readiness", responses={503: {"description": "Not ready"}})
+async def _current_revision(request: Request) -> str | None:
+    async with request.app.state.engine.connect() as conn:
+        # to_regclass: an empty database (no alembic_version yet) is "pending", not "unreachable".
+        if (await conn.execute(text("SELECT to_regclass('alembic_version')"))).scalar() is None:
+            return None
+        result = await conn.execute(text("SELECT version_num FROM alembic_version"))
+        revision: str | None = result.scalar_one_or_none()
+        return revision
+
+
+@router.get(
+    "/ready",
+    summary="Readiness",
+    response_model=ReadyBody,
+    responses={
+        503: {
+            "model": ReadyBody,
+            "description": "Not ready: the database is unreachable or migrations are pending.",
+        }
+    },
+)
 async def ready(request: Request) -> Any:
     """The database answers and its schema is at the newest migration."""
     try:
-        async with request.app.state.engine.connect() as conn:
-            current = (
-                await conn.execute(text("SELECT version_num FROM alembic_version"))
-            ).scalar_one_or_none()
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            current = await _current_revision(request)
     except Exception:
+        # Logged for the operator; the body names no host, driver or error text.
+        log.warning("readiness: database unreachable", exc_info=True)
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    if current != head_revision():
-        return JSONResponse({"status": "unavailable", "database": "migrations pending"},
-                            status_code=503)
+    if current != _head_revision():
+        return JSONResponse(
+            {"status": "unavailable", "database": "migrations pending"}, status_code=503
+        )
     return {"status": "ok", "database": "ok"}

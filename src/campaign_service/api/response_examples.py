@@ -1,0 +1,166 @@
+"""Response examples shown in the OpenAPI docs (tests validate each against its schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ORG_ID = "6f1b0c3e-2d4a-4c55-9a8e-0d7f2b9c1a10"
+CAMPAIGN_ID = "0b6a4a51-6c6e-4d4b-b0f8-3f1e9d2c7a55"
+CALL_IDS = ("5c2e8f3a-1b7d-4e0a-9c6f-2a8b4d1e7f01", "9d4f1a6b-3c8e-4f2b-a1d7-6e0c5b2a8f02")
+CREATED = "2030-01-15T14:02:11.000Z"
+
+
+def _call(index: int, **changes: Any) -> dict[str, Any]:
+    customers = (
+        {"name": "Ada Lovelace", "number": "+14155550101", "numberE164CheckEnabled": True},
+        {"name": "Alan Turing", "number": "+14155550102", "numberE164CheckEnabled": True},
+    )
+    call: dict[str, Any] = {
+        "id": CALL_IDS[index],
+        "campaignId": CAMPAIGN_ID,
+        "position": index,
+        "customer": customers[index],
+        "phoneNumberId": "pn_main_line",
+        "status": "scheduled",
+        "createdAt": CREATED,
+        "updatedAt": CREATED,
+    }
+    call.update(changes)
+    return call
+
+
+CALL_ENDED = _call(
+    0,
+    status="ended",
+    endedReason="customer-ended-call",
+    startedAt="2030-01-15T15:00:01.250Z",
+    endedAt="2030-01-15T15:03:40.120Z",
+    updatedAt="2030-01-15T15:03:40.120Z",
+)
+CALL_IN_PROGRESS = _call(
+    1,
+    status="in-progress",
+    startedAt="2030-01-15T15:00:01.310Z",
+    updatedAt="2030-01-15T15:00:09.800Z",
+)
+
+
+def _campaign(**changes: Any) -> dict[str, Any]:
+    campaign: dict[str, Any] = {
+        "status": "scheduled",
+        "name": "Q2 Sales Campaign",
+        "assistantId": "asst_sales_q2",
+        "phoneNumberId": "pn_main_line",
+        "customers": [
+            {"numberE164CheckEnabled": True, "number": "+14155550101", "name": "Ada Lovelace"},
+            {"numberE164CheckEnabled": True, "number": "+14155550102", "name": "Alan Turing"},
+        ],
+        "schedulePlan": {"earliestAt": "2030-01-15T15:00:00.000Z"},
+        "id": CAMPAIGN_ID,
+        "orgId": ORG_ID,
+        "createdAt": CREATED,
+        "updatedAt": CREATED,
+        "calls": {CALL_IDS[0]: _call(0), CALL_IDS[1]: _call(1)},
+        "callsCounterScheduled": 2,
+        "callsCounterQueued": 0,
+        "callsCounterInProgress": 0,
+        "callsCounterEndedVoicemail": 0,
+        "callsCounterEnded": 0,
+        "maxConcurrency": 5,
+    }
+    campaign.update(changes)
+    return campaign
+
+
+CAMPAIGN_SCHEDULED = _campaign()
+CAMPAIGN_RUNNING = _campaign(
+    status="in-progress",
+    updatedAt="2030-01-15T15:03:40.120Z",
+    calls={CALL_IDS[0]: CALL_ENDED, CALL_IDS[1]: CALL_IN_PROGRESS},
+    callsCounterScheduled=0,
+    callsCounterInProgress=1,
+    callsCounterEnded=1,
+)
+CAMPAIGN_ENDED = _campaign(
+    status="ended",
+    endedReason="campaign.in-progress.ended-by-user",
+    updatedAt="2030-01-15T15:05:00.000Z",
+    calls={CALL_IDS[0]: CALL_ENDED, CALL_IDS[1]: CALL_IN_PROGRESS},
+    callsCounterScheduled=0,
+    callsCounterInProgress=1,
+    callsCounterEnded=1,
+)
+
+
+def _page(results: list[dict[str, Any]], sort_order: str) -> dict[str, Any]:
+    return {
+        "results": results,
+        "metadata": {
+            "itemsPerPage": 100,
+            "totalItems": len(results),
+            "currentPage": 1,
+            "totalPages": 1,
+            "hasNextPage": False,
+            "sortOrder": sort_order,
+        },
+    }
+
+
+def _examples(**named: tuple[str, Any]) -> dict[str, Any]:
+    return {key: {"summary": summary, "value": value} for key, (summary, value) in named.items()}
+
+
+# Keyed by (method, path below the /campaigns or /campaign prefix).
+SUCCESS_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", ""): _examples(created=("Created, waiting for its start time", CAMPAIGN_SCHEDULED)),
+    ("get", ""): _examples(page=("One page of campaigns", _page([CAMPAIGN_RUNNING], "DESC"))),
+    ("get", "/{id}"): _examples(running=("A running campaign", CAMPAIGN_RUNNING)),
+    ("patch", "/{id}"): _examples(ended=("Ended by the user", CAMPAIGN_ENDED)),
+    ("delete", "/{id}"): _examples(archived=("Archived (ended first)", CAMPAIGN_ENDED)),
+    ("get", "/{id}/calls"): _examples(
+        page=("One page of calls", _page([CALL_ENDED, CALL_IN_PROGRESS], "ASC"))
+    ),
+    ("get", "/{id}/calls/{callId}"): _examples(ended=("An ended call", CALL_ENDED)),
+}
+
+
+def _error(status: int, phrase: str, message: str | list[str]) -> dict[str, Any]:
+    return {"message": message, "error": phrase, "statusCode": status}
+
+
+ERROR_EXAMPLES: dict[str, dict[str, Any]] = {
+    "400": _examples(
+        validation=(
+            "Invalid body",
+            _error(
+                400,
+                "Bad Request",
+                [
+                    "customers.0.number must be a valid E.164 phone number such as +14155551234 "
+                    "(set numberE164CheckEnabled to false to allow other formats)",
+                    "property foo should not exist",
+                ],
+            ),
+        ),
+    ),
+    "401": _examples(
+        missing=(
+            "No key",
+            _error(
+                401, "Unauthorized", "Missing API key. Send it as: Authorization: Bearer <apiKey>"
+            ),
+        ),
+    ),
+    "404": _examples(
+        missing=(
+            "Unknown or foreign campaign",
+            _error(404, "Not Found", f"campaign {CAMPAIGN_ID} not found"),
+        ),
+    ),
+    "413": _examples(
+        too_large=(
+            "Body over the size limit",
+            _error(413, "Request Entity Too Large", "request body is larger than 33554432 bytes"),
+        ),
+    ),
+}
