@@ -47,7 +47,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
     url = database_url(settings)
     upgrade_to_head(url)
-    app = create_app(settings, database_url=url)
+    app = create_app(settings, database_url=url, run_dispatcher=not args.no_dispatcher)
     uvicorn.run(
         app,
         host=args.host or settings.host,
@@ -55,6 +55,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    from campaign_service.dispatcher.runner import run_worker
+
+    url = database_url(settings)
+    upgrade_to_head(url)
+    asyncio.run(run_worker(url, settings))
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
@@ -98,7 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="apply migrations, then serve the API")
     serve.add_argument("--host", help="listen address (default: settings host)")
     serve.add_argument("--port", type=int, help="listen port (default: settings port)")
+    serve.add_argument("--no-dispatcher", action="store_true",
+                       help="serve the API only; run dispatchers with `worker`")
     serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("worker", help="run a dispatcher (no API) until SIGTERM").set_defaults(
+        func=cmd_worker
+    )
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 

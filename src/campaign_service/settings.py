@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr
@@ -43,4 +44,69 @@ class Settings(BaseSettings):
     log_format: str = Field(
         default="auto",
         description="`json`, `text`, or `auto` (text on a terminal, JSON otherwise).",
+    )
+
+    # The dispatcher (the engine that places calls).
+    dispatcher_poll_interval: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds between dispatcher passes when no NOTIFY wakes it earlier.",
+    )
+    dispatcher_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a claimed call may stay unconfirmed before another dispatcher "
+        "recovers it (re-placing it with the same idempotency key).",
+    )
+    dispatcher_batch_size: int = Field(
+        default=500, ge=1, description="Most calls one dispatcher claims per pass."
+    )
+    dispatcher_dial_concurrency: int = Field(
+        default=100, ge=1, description="Most provider requests one dispatcher has open at once."
+    )
+    capacity_window_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How long after a campaign starts its unplaced calls keep waiting for "
+        "capacity (Vapi: one hour). latestAt closes the window earlier.",
+    )
+    capacity_retry_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Wait before retrying a call the provider refused for lack of capacity.",
+    )
+    provider: Literal["simulated", "instant"] = Field(
+        default="simulated",
+        description="Telephony provider: `simulated` (realistic fake phone network) or "
+        "`instant` (calls are answered and end at once; for benchmarks).",
+    )
+
+    # The simulated provider.
+    sim_preset: Literal["standard", "demo", "realistic"] = Field(
+        default="standard",
+        description="Timing preset: `demo` finishes a small campaign in seconds, `standard` "
+        "in a minute or two, `realistic` has phone-like durations.",
+    )
+    sim_seed: int | None = Field(
+        default=None, description="Seed for outcomes and durations; the same seed repeats a run."
+    )
+    sim_ring_seconds: tuple[float, float] | None = Field(
+        default=None, description="Ringing time range `min,max` (overrides the preset)."
+    )
+    sim_talk_seconds: tuple[float, float] | None = Field(
+        default=None, description="Conversation length range `min,max` (overrides the preset)."
+    )
+    sim_dial_latency_seconds: float = Field(
+        default=0.0, ge=0, description="Delay before the simulated network accepts a dial."
+    )
+    sim_outcomes: dict[str, float] | None = Field(
+        default=None,
+        description='Outcome weights by endedReason as JSON, e.g. {"voicemail": 1, '
+        '"customer-ended-call": 3} (overrides the default mix).',
+    )
+    sim_max_active_calls: int | None = Field(
+        default=None,
+        ge=1,
+        description="Calls the simulated network carries at once; beyond it dials get "
+        "`no capacity` (unset: unlimited).",
     )

@@ -16,6 +16,7 @@ from campaign_service.api.errors import install_error_handlers
 from campaign_service.api.openapi import install_openapi
 from campaign_service.api.routes import campaigns, health, metrics
 from campaign_service.db.session import create_engine, session_factory
+from campaign_service.dispatcher.runner import dispatcher_running
 from campaign_service.observability.http import HttpMetrics, RequestObservabilityMiddleware
 from campaign_service.settings import Settings
 from campaign_service.timeutil import Clock, utcnow
@@ -51,8 +52,14 @@ def _vapi_operation_id(route: APIRoute) -> str:
     return f"vapi_{route.name}"
 
 
-def create_app(settings: Settings, *, database_url: str, clock: Clock = utcnow) -> FastAPI:
-    """Build the app; the lifespan owns the database engine."""
+def create_app(
+    settings: Settings,
+    *,
+    database_url: str,
+    clock: Clock = utcnow,
+    run_dispatcher: bool = False,
+) -> FastAPI:
+    """Build the app; the lifespan owns the database engine and, if asked, a dispatcher."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,7 +67,11 @@ def create_app(settings: Settings, *, database_url: str, clock: Clock = utcnow) 
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         try:
-            yield
+            if run_dispatcher:
+                async with dispatcher_running(engine, settings, clock=clock):
+                    yield
+            else:
+                yield
         finally:
             await engine.dispose()
 

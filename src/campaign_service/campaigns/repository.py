@@ -85,29 +85,6 @@ async def calls_of(session: AsyncSession, campaign_ids: Sequence[uuid.UUID]) -> 
     return (await session.execute(stmt)).all()
 
 
-async def cancel_unplaced_calls(
-    session: AsyncSession, *, campaign_id: uuid.UUID, ended_reason: str, source: str, now: datetime
-) -> int:
-    """End every call not yet handed to the provider, with one event row each."""
-    result = await session.execute(
-        text(
-            """
-            WITH ended AS (
-                UPDATE calls SET status = 'ended', ended_reason = :reason, ended_at = :now,
-                                 updated_at = :now
-                WHERE campaign_id = :campaign AND status = 'scheduled'
-                RETURNING id, campaign_id
-            )
-            INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
-                                     source, created_at)
-            SELECT id, campaign_id, 'scheduled', 'ended', :reason, :source, :now FROM ended
-            """
-        ),
-        {"campaign": campaign_id, "reason": ended_reason, "source": source, "now": now},
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 async def get_call(
     session: AsyncSession, *, campaign_id: uuid.UUID, call_id: uuid.UUID
 ) -> Row[Any] | None:

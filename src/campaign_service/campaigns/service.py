@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaign_service.calls.bulk import end_unplaced_calls
+from campaign_service.calls.ended_reasons import CANCELLED_BEFORE_PLACED
+from campaign_service.calls.events import notify_dispatchers
 from campaign_service.calls.schemas import CallDetails
 from campaign_service.campaigns import repository as repo
 from campaign_service.campaigns import state
@@ -30,7 +33,6 @@ from campaign_service.schema_types import PaginationMeta
 
 EXTRA_CONFIG_FIELDS = ("assistantOverrides", "squadOverrides", "server", "serverMessages",
                        "predialPlan")
-USER_CANCELLED_CALL_REASON = "scheduled-call-deleted"
 
 
 def parse_id(value: str, what: str = "campaign") -> uuid.UUID:
@@ -128,6 +130,7 @@ async def create_campaign(
         now=now,
     )
     await repo.insert_calls(session, rows)
+    await notify_dispatchers(session, org.id)
     return await _view(session, campaign)
 
 
@@ -202,10 +205,10 @@ async def _end_by_user(session: AsyncSession, campaign: models.Campaign, now: da
     current = CampaignStatus(campaign.status)
     reason = state.user_end_reason(current)
     state.require_transition(current, CampaignStatus.ENDED)
-    await repo.cancel_unplaced_calls(
+    await end_unplaced_calls(
         session,
-        campaign_id=campaign.id,
-        ended_reason=USER_CANCELLED_CALL_REASON,
+        campaign_ids=[campaign.id],
+        ended_reason=CANCELLED_BEFORE_PLACED,
         source="user",
         now=now,
     )

@@ -94,6 +94,7 @@ class Campaign(Base):
         CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status_valid"),
         CheckConstraint("max_concurrency BETWEEN 1 AND 500", name="max_concurrency_range"),
         Index("ix_campaigns_org_created", "org_id", "created_at"),
+        Index("ix_campaigns_live_status", "status", postgresql_where=text("status <> 'ended'")),
     )
 
 
@@ -117,11 +118,37 @@ class Call(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # Dispatch bookkeeping. A lease marks a call being dialed: it holds a concurrency slot
+    # until the provider's answer is recorded, and a lease that expires is recovered.
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    lease_owner: Mapped[str | None] = mapped_column(Text)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    provider_call_id: Mapped[str | None] = mapped_column(Text, index=True)
 
     __table_args__ = (
         CheckConstraint(_in("status", CALL_STATUSES), name="status_valid"),
         UniqueConstraint("campaign_id", "position", name="uq_calls_campaign_position"),
         Index("ix_calls_campaign_status", "campaign_id", "status"),
+        Index(
+            "ix_calls_due",
+            "campaign_id",
+            "position",
+            postgresql_where=text("status = 'scheduled' AND lease_expires_at IS NULL"),
+        ),
+        Index(
+            "ix_calls_org_in_flight",
+            "org_id",
+            postgresql_where=text(
+                "status IN ('queued', 'ringing', 'in-progress', 'forwarding') "
+                "OR lease_expires_at IS NOT NULL"
+            ),
+        ),
+        Index(
+            "ix_calls_lease_expires_at",
+            "lease_expires_at",
+            postgresql_where=text("lease_expires_at IS NOT NULL"),
+        ),
     )
 
 
@@ -139,4 +166,36 @@ class CallEvent(Base):
     source: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class SimCall(Base):
+    """A call as the simulated telephony provider knows it (its own bookkeeping)."""
+
+    __tablename__ = "sim_calls"
+
+    provider_call_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(Text, unique=True)
+    call_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    outcome: Mapped[str] = mapped_column(Text)
+    dial_requests: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SimCallStep(Base):
+    """A status change the simulated provider will report for one of its calls."""
+
+    __tablename__ = "sim_call_steps"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    provider_call_id: Mapped[str] = mapped_column(ForeignKey("sim_calls.provider_call_id"))
+    call_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    status: Mapped[str] = mapped_column(String(20))
+    ended_reason: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_sim_call_steps_due", "due_at", postgresql_where=text("delivered_at IS NULL")),
     )

@@ -1,0 +1,69 @@
+"""The engine's side of provider events: apply them in batches, one transaction per batch."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from campaign_service.calls.events import CallEvent, apply_call_event
+from campaign_service.db.session import unit_of_work
+from campaign_service.timeutil import Clock
+
+log = logging.getLogger(__name__)
+
+
+class EventRecorder:
+    """A `CallEventSink`. Deliveries that arrive while a batch is being written are grouped
+    into the next one (group commit), so a burst of events costs a few transactions."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, clock: Clock, source: str,
+        max_batch: int = 1000,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.source = source
+        self.max_batch = max_batch
+        self._pending: list[tuple[Sequence[CallEvent], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def __call__(self, events: Sequence[CallEvent]) -> None:
+        if not events:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((events, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches())
+        await future
+
+    async def _write_batches(self) -> None:
+        while self._pending:
+            batch: list[tuple[Sequence[CallEvent], asyncio.Future[None]]] = []
+            size = 0
+            while self._pending and size < self.max_batch:
+                item = self._pending.pop(0)
+                batch.append(item)
+                size += len(item[0])
+            try:
+                await self.apply([e for events, _ in batch for e in events])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+    async def apply(self, events: Sequence[CallEvent]) -> int:
+        """Apply events in order in one transaction; returns how many changed a call."""
+        now = self.clock()
+        changed = 0
+        async with unit_of_work(self.sessions) as session:
+            for event in events:
+                if await apply_call_event(session, event, source=self.source, now=now):
+                    changed += 1
+        return changed

@@ -1,0 +1,61 @@
+"""Run a dispatcher as a background task (inside `serve`) or as the whole process (`worker`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from campaign_service.db.session import create_engine, session_factory
+from campaign_service.dispatcher.worker import Dispatcher
+from campaign_service.settings import Settings
+from campaign_service.telephony.factory import build_provider
+from campaign_service.timeutil import Clock, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def dispatcher_running(
+    engine: AsyncEngine, settings: Settings, *, clock: Clock = utcnow
+) -> AsyncIterator[Dispatcher]:
+    """Start a dispatcher task on `engine`; on exit, let its current pass finish and stop."""
+    sessions = session_factory(engine)
+    dispatcher = Dispatcher(
+        sessions=sessions,
+        provider=build_provider(settings, sessions=sessions, clock=clock),
+        settings=settings,
+        clock=clock,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop, engine=engine), name="dispatcher")
+    log.info("dispatcher %s started (provider %s)", dispatcher.owner, dispatcher.provider.name)
+    try:
+        yield dispatcher
+    finally:
+        stop.set()
+        dispatcher.wake()
+        try:
+            await asyncio.wait_for(task, timeout=30)
+        except TimeoutError:
+            task.cancel()
+        log.info("dispatcher %s stopped", dispatcher.owner)
+
+
+async def run_worker(database_url: str, settings: Settings) -> None:
+    """The `worker` command: dispatch until SIGTERM or SIGINT, then stop gracefully."""
+    engine = create_engine(database_url, pool_size=settings.db_pool_size)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with dispatcher_running(engine, settings):
+            await stop.wait()
+            log.info("stop signal received; finishing the current pass")
+    finally:
+        await engine.dispose()

@@ -1,0 +1,253 @@
+"""The dispatcher: a loop that starts campaigns, places calls and finishes campaigns.
+
+One pass (`tick`) does, each step in its own short transaction:
+  1. start campaigns whose time has come;
+  2. end calls whose capacity window closed, and leftovers of ended campaigns;
+  3. claim calls (recovering expired leases first) under the concurrency limits;
+  4. place the claimed calls with the provider, with no transaction open;
+  5. record each outcome (accepted, rejected, no capacity) in one transaction;
+  6. finish campaigns whose calls have all ended.
+Between passes it sleeps until a NOTIFY (a call ended, a campaign was created) or the poll
+interval, whichever comes first. Time comes from an injectable clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from campaign_service.calls.events import DISPATCH_CHANNEL, CallEvent, apply_call_event
+from campaign_service.calls.schemas import CallStatus
+from campaign_service.db.session import unit_of_work
+from campaign_service.dispatcher import claims, scheduler
+from campaign_service.dispatcher.claims import ClaimedCall
+from campaign_service.dispatcher.events import EventRecorder
+from campaign_service.observability import metrics
+from campaign_service.settings import Settings
+from campaign_service.telephony.base import (
+    CallRejected,
+    NoCapacity,
+    PlaceCallRequest,
+    TelephonyProvider,
+    deep_merge,
+)
+from campaign_service.timeutil import Clock, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    activated: int = 0
+    closed: int = 0
+    claimed: int = 0
+    placed: int = 0
+    retried: int = 0
+    rejected: int = 0
+    unknown: int = 0
+    finished: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.activated or self.closed or self.claimed or self.finished)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    call: ClaimedCall
+    provider_call_id: str | None = None
+    rejected_reason: str | None = None
+    no_capacity: bool = False
+
+
+def place_request(call: ClaimedCall) -> PlaceCallRequest:
+    extra = call.extra_config
+    customer = call.customer
+    return PlaceCallRequest(
+        # The call ID is the idempotency key: every attempt at this call is the same request.
+        idempotency_key=str(call.call_id),
+        call_id=call.call_id,
+        campaign_id=call.campaign_id,
+        org_id=call.org_id,
+        phone_number_id=call.phone_number_id,
+        customer=customer,
+        assistant_id=call.assistant_id,
+        workflow_id=call.workflow_id,
+        squad_id=call.squad_id,
+        assistant_overrides=deep_merge(
+            extra.get("assistantOverrides") or {}, customer.get("assistantOverrides") or {}
+        ),
+        squad_overrides=deep_merge(
+            extra.get("squadOverrides") or {}, customer.get("squadOverrides") or {}
+        ),
+    )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        provider: TelephonyProvider,
+        settings: Settings,
+        clock: Clock = utcnow,
+        owner: str | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.provider = provider
+        self.settings = settings
+        self.clock = clock
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.events = EventRecorder(sessions, clock=clock, source=provider.name)
+        self._wake = asyncio.Event()
+        self._dial_slots = asyncio.Semaphore(settings.dispatcher_dial_concurrency)
+
+    async def tick(self) -> TickReport:
+        report = TickReport()
+        now = self.clock()
+        async with unit_of_work(self.sessions) as session:
+            report.activated = len(await scheduler.activate_due_campaigns(session, now=now))
+        async with unit_of_work(self.sessions) as session:
+            report.closed = await scheduler.close_capacity_windows(
+                session, now=now, window=timedelta(seconds=self.settings.capacity_window_seconds)
+            )
+            report.closed += await scheduler.sweep_ended_campaigns(session, now=now)
+        claimed = await self._claim()
+        report.claimed = len(claimed)
+        if claimed:
+            await self._place_all(claimed, report)
+        async with unit_of_work(self.sessions) as session:
+            report.finished = len(
+                await scheduler.finish_completed_campaigns(session, now=self.clock())
+            )
+        metrics.DISPATCHER_TICKS.inc()
+        return report
+
+    async def _claim(self) -> list[ClaimedCall]:
+        now = self.clock()
+        lease_until = now + timedelta(seconds=self.settings.dispatcher_lease_seconds)
+        budget = self.settings.dispatcher_batch_size
+        async with unit_of_work(self.sessions) as session:
+            claimed = await claims.recover_expired_leases(
+                session, owner=self.owner, now=now, lease_until=lease_until, limit=budget
+            )
+        if claimed:
+            log.warning("recovering %d calls whose dispatcher stopped mid-dial", len(claimed))
+        async with self.sessions() as session:
+            org_ids = await claims.orgs_with_due_calls(session, now=now)
+        for org_id in org_ids:
+            if len(claimed) >= budget:
+                break
+            async with unit_of_work(self.sessions) as session:
+                claimed += await claims.claim_for_org(
+                    session, org_id=org_id, owner=self.owner, now=now, lease_until=lease_until,
+                    limit=budget - len(claimed),
+                )
+        return claimed
+
+    async def _place_all(self, claimed: list[ClaimedCall], report: TickReport) -> None:
+        outcomes = await asyncio.gather(*(self._place(call) for call in claimed))
+        now = self.clock()
+        retry_at = now + timedelta(seconds=self.settings.capacity_retry_seconds)
+        async with unit_of_work(self.sessions) as session:
+            for outcome in outcomes:
+                await self._record(session, outcome, now=now, retry_at=retry_at, report=report)
+        metrics.CALLS_PLACED.inc(report.placed)
+
+    async def _place(self, call: ClaimedCall) -> Outcome | None:
+        async with self._dial_slots:
+            try:
+                return Outcome(call, provider_call_id=await self.provider.place_call(
+                    place_request(call)))
+            except NoCapacity:
+                return Outcome(call, no_capacity=True)
+            except CallRejected as exc:
+                return Outcome(call, rejected_reason=exc.ended_reason)
+            except Exception:
+                # Unknown outcome: keep the lease; when it expires the call is placed again
+                # with the same idempotency key.
+                log.exception("placing call %s failed; its lease will be recovered", call.call_id)
+                return None
+
+    async def _record(
+        self, session: AsyncSession, outcome: Outcome | None, *, now: Any, retry_at: Any,
+        report: TickReport,
+    ) -> None:
+        if outcome is None:
+            report.unknown += 1
+        elif outcome.provider_call_id is not None:
+            report.placed += 1
+            event = CallEvent(outcome.call.call_id, CallStatus.QUEUED,
+                              provider_call_id=outcome.provider_call_id, occurred_at=now)
+            await apply_call_event(session, event, source="dispatcher", now=now)
+        elif outcome.rejected_reason is not None:
+            report.rejected += 1
+            event = CallEvent(outcome.call.call_id, CallStatus.ENDED,
+                              ended_reason=outcome.rejected_reason, occurred_at=now)
+            await apply_call_event(session, event, source="dispatcher", now=now)
+        else:
+            report.retried += 1
+            await claims.release_for_retry(
+                session, call_id=outcome.call.call_id, owner=self.owner, retry_at=retry_at,
+                now=now,
+            )
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, *, engine: AsyncEngine | None = None) -> None:
+        """Dispatch until `stop` is set. With `engine`, LISTEN for wake-ups on a connection."""
+        await self.provider.start(self.events)
+        listener = await self._listen(engine) if engine is not None else None
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    report = await self.tick()
+                except Exception:
+                    log.exception("dispatcher pass failed; retrying")
+                    report = TickReport()
+                if report.busy:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        _first(stop.wait(), self._wake.wait()),
+                        timeout=self.settings.dispatcher_poll_interval,
+                    )
+        finally:
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.close()
+            await self.provider.stop()
+
+    async def _listen(self, engine: AsyncEngine) -> Any:
+        """A dedicated connection that turns NOTIFY into a wake-up; polling covers its loss."""
+        try:
+            connection = await engine.connect()
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            await driver.add_listener(DISPATCH_CHANNEL, lambda *_: self._wake.set())
+            return connection
+        except Exception:
+            log.exception("LISTEN failed; falling back to polling")
+            return None
+
+
+async def _first(*aws: Any) -> None:
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()

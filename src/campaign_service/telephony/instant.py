@@ -1,0 +1,79 @@
+"""A provider whose calls are answered at once and end after `hold_seconds` (default: at once).
+
+For benchmarks and tests of the engine itself. It keeps its state in memory, so unlike the
+simulated provider it does not survive the process; it does honour idempotency keys and it
+records how many calls it carried at once, per campaign and per org.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+
+from campaign_service.calls.events import CallEvent
+from campaign_service.calls.schemas import CallStatus
+from campaign_service.telephony.base import CallEventSink, PlaceCallRequest
+
+
+class InstantProvider:
+    name = "instant"
+
+    def __init__(self, *, hold_seconds: float = 0.0, outcome: str = "customer-ended-call") -> None:
+        self.hold_seconds = hold_seconds
+        self.outcome = outcome
+        self.placed: dict[str, str] = {}
+        self.dials = 0
+        self.active_by_campaign: Counter[uuid.UUID] = Counter()
+        self.active_by_org: Counter[uuid.UUID] = Counter()
+        self.max_by_campaign: Counter[uuid.UUID] = Counter()
+        self.max_by_org: Counter[uuid.UUID] = Counter()
+        self._sink: CallEventSink | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, sink: CallEventSink) -> None:
+        self._sink = sink
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def place_call(self, request: PlaceCallRequest) -> str:
+        existing = self.placed.get(request.idempotency_key)
+        if existing is not None:
+            return existing
+        provider_call_id = f"instant-{uuid.uuid4()}"
+        self.placed[request.idempotency_key] = provider_call_id
+        self.dials += 1
+        self._track(request, +1)
+        task = asyncio.create_task(self._run_call(request, provider_call_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return provider_call_id
+
+    def _track(self, request: PlaceCallRequest, delta: int) -> None:
+        self.active_by_campaign[request.campaign_id] += delta
+        self.active_by_org[request.org_id] += delta
+        self.max_by_campaign[request.campaign_id] = max(
+            self.max_by_campaign[request.campaign_id], self.active_by_campaign[request.campaign_id]
+        )
+        self.max_by_org[request.org_id] = max(
+            self.max_by_org[request.org_id], self.active_by_org[request.org_id]
+        )
+
+    async def _run_call(self, request: PlaceCallRequest, provider_call_id: str) -> None:
+        assert self._sink is not None, "start() the provider before placing calls"
+        await asyncio.sleep(self.hold_seconds)
+        # The call stops counting as active before the engine hears it ended, as on a real
+        # network: the provider's view never shows more calls than the engine has in flight.
+        self._track(request, -1)
+        await self._sink(
+            [
+                CallEvent(request.call_id, CallStatus.IN_PROGRESS,
+                          provider_call_id=provider_call_id),
+                CallEvent(request.call_id, CallStatus.ENDED, ended_reason=self.outcome,
+                          provider_call_id=provider_call_id),
+            ]
+        )
