@@ -50,8 +50,8 @@ async def _counts(engine: AsyncEngine) -> tuple[dict[str, int], dict[str, int]]:
         .group_by(Call.status)
     )
     async with engine.connect() as conn:
-        campaign_counts = dict((await conn.execute(campaigns)).tuples().all())
-        call_counts = dict((await conn.execute(calls)).tuples().all())
+        campaign_counts = dict((await conn.execute(campaigns)).all())
+        call_counts = dict((await conn.execute(calls)).all())
     return campaign_counts, call_counts
 
 
