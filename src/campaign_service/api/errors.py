@@ -58,7 +58,9 @@ def validation_messages(errors: list[Any]) -> list[str]:
             text = text.replace("Value should have", "must have")
             text = text.replace("String should have", "must have")
             text = text.replace("List should have", "must have")
-            if kind == "model_type" and not path:
+            # A body that is not a JSON object: FastAPI validates it in from_attributes mode,
+            # so Pydantic reports model_attributes_type rather than model_type.
+            if kind in ("model_type", "model_attributes_type") and not path:
                 text = "must be a JSON object (send Content-Type: application/json)"
             messages.append(f"{path or 'request body'} {text}")
     return messages
