@@ -43,6 +43,13 @@ def parse_id(value: str, what: str = "campaign") -> uuid.UUID:
         raise NotFound(f"{what} {value} not found") from None
 
 
+def _millis(now: datetime) -> datetime:
+    """Timestamps are stored at the millisecond precision responses show. With more, a createdAt
+    read from a response and passed back as a filter (createdAtGt=...) would still match the
+    campaign it was read from."""
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
 def _call_rows(
     *,
     campaign_id: uuid.UUID,
@@ -90,6 +97,7 @@ async def create_campaign(
     session: AsyncSession, *, org: models.Org, dto: CreateCampaignDTO, now: datetime
 ) -> Campaign:
     """Store the campaign and one call record per customer in the caller's transaction."""
+    now = _millis(now)
     if "maxConcurrency" in dto.model_fields_set:
         max_concurrency = dto.maxConcurrency
         _check_concurrency(max_concurrency, org)
@@ -269,6 +277,7 @@ async def update_campaign(
     now: datetime,
 ) -> Campaign:
     """Apply a PATCH: config changes while scheduled, a rename while not ended, or an end."""
+    now = _millis(now)
     campaign = await _load(session, org_id=org.id, campaign_id=campaign_id, for_update=True)
     if not dto.model_fields_set:
         return await _view(session, campaign)
@@ -290,6 +299,7 @@ async def archive_campaign(
     session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, now: datetime
 ) -> Campaign:
     """DELETE: end the campaign if it is still running, then hide it from get and list."""
+    now = _millis(now)
     campaign = await _load(session, org_id=org_id, campaign_id=campaign_id, for_update=True)
     if campaign.status != CampaignStatus.ENDED.value:
         await _end_by_user(session, campaign, now)
