@@ -66,6 +66,8 @@ def test_every_operation_has_tag_summary_and_description(document: dict[str, Any
             assert operation.get("description"), where
             for parameter in operation.get("parameters", []):
                 assert parameter.get("description"), (where, parameter["name"])
+    used = {t for ops in document["paths"].values() for op in ops.values() for t in op["tags"]}
+    assert used == declared  # no empty section in /docs
 
 
 def test_every_schema_field_is_described(document: dict[str, Any]) -> None:
