@@ -83,3 +83,7 @@ def live_server(database_url: str) -> Iterator[LiveServer]:
     yield LiveServer(f"http://127.0.0.1:{port}")
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes a minute or more; runs by default")
