@@ -26,7 +26,7 @@ from campaign_service.db.session import async_url, session_factory, unit_of_work
 from campaign_service.orgs import service as orgs
 from campaign_service.settings import Settings
 
-TABLES = "call_events, calls, campaigns, api_keys, orgs"
+TABLES = "sim_call_steps, sim_calls, call_events, calls, campaigns, api_keys, orgs"
 
 
 class FakeClock:

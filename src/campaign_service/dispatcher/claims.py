@@ -145,8 +145,9 @@ async def claim_for_org(
             {"org": org_id},
         )
     ).scalar_one()
-    busy = dict(
-        (
+    busy: dict[uuid.UUID, int] = {
+        row.campaign_id: row.count
+        for row in (
             await session.execute(
                 text(
                     f"""
@@ -156,8 +157,8 @@ async def claim_for_org(
                 ),
                 {"ids": [c.id for c in campaigns]},
             )
-        ).tuples().all()
-    )
+        ).all()
+    }
     free_org = min(org.concurrency_limit - busy_org, limit)
     free = {c.id: max(0, c.max_concurrency - busy.get(c.id, 0)) for c in campaigns}
     claimed: list[ClaimedCall] = []

@@ -1,0 +1,137 @@
+"""A dispatcher that dies mid-dial loses no call and dials none twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import campaign_body
+from tests.dispatcher.conftest import rows, scalar
+
+
+class DiesMidDial:
+    """Wraps a provider; the first dial of each call 'crashes' the dispatcher, before or after
+    the request reached the network (an exception is what the engine sees of a lost answer)."""
+
+    def __init__(self, inner, *, after_dial: bool) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.after_dial = after_dial
+        self.crashed: set[str] = set()
+
+    async def start(self, sink) -> None:  # pragma: no cover - the tests drive the pump
+        await self.inner.start(sink)
+
+    async def stop(self) -> None:
+        await self.inner.stop()
+
+    async def place_call(self, request):
+        if request.idempotency_key in self.crashed:
+            return await self.inner.place_call(request)
+        self.crashed.add(request.idempotency_key)
+        if self.after_dial:
+            await self.inner.place_call(request)
+        raise ConnectionResetError("dispatcher lost the provider's answer")
+
+
+@pytest.mark.parametrize("after_dial", [False, True], ids=["before-dial", "after-dial"])
+async def test_lease_recovery_places_each_call_exactly_once(
+    client, org, clock, make_dispatcher, simulated, sessions, after_dial
+):
+    await client.post("/campaigns", json=campaign_body(n=4), headers=org.headers)
+    network = simulated()
+    first = await make_dispatcher(DiesMidDial(network, after_dial=after_dial))
+    report = await first.tick()
+    assert report.unknown == 4 and report.placed == 0
+    # Still leased: nobody else may take these calls, and they hold their slots.
+    second = await make_dispatcher(network)
+    assert (await second.tick()).claimed == 0
+    clock.advance(seconds=31)  # the lease (30 s) expires
+    report = await second.tick()
+    assert report.claimed == 4 and report.placed == 4
+    sim = await rows(sessions, "SELECT call_id, dial_requests FROM sim_calls")
+    assert len(sim) == 4 and len({r.call_id for r in sim}) == 4
+    assert {r.dial_requests for r in sim} == ({2} if after_dial else {1})
+    assert await scalar(sessions, "SELECT min(attempts) FROM calls") == 2
+    queued = await rows(sessions, "SELECT call_id FROM call_events WHERE to_status = 'queued'")
+    assert len(queued) == 4
+
+
+def _worker(database_url: str, home: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CAMPAIGN_SERVICE_HOME": str(home),
+        "CAMPAIGN_SERVICE_SIM_PRESET": "demo",
+        "CAMPAIGN_SERVICE_SIM_DIAL_LATENCY_SECONDS": "0.4",
+        "CAMPAIGN_SERVICE_DISPATCHER_LEASE_SECONDS": "2",
+        "CAMPAIGN_SERVICE_DISPATCHER_POLL_INTERVAL": "0.2",
+        "CAMPAIGN_SERVICE_LOG_FORMAT": "json",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "campaign_service.cli", "worker"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+async def _wait_for(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_killed_worker_process_loses_no_call_and_dials_none_twice(
+    client, org, sessions, database_url, tmp_path
+):
+    response = await client.post("/campaigns", json=campaign_body(n=12, maxConcurrency=4),
+                                 headers=org.headers)
+    campaign_id = response.json()["id"]
+    doomed = _worker(database_url, tmp_path)
+    survivor = None
+    try:
+        async def dialing() -> bool:
+            # Calls claimed (leased) but not yet confirmed by the network: mid-dial.
+            return bool(await scalar(
+                sessions,
+                "SELECT count(*) FROM calls WHERE lease_owner IS NOT NULL AND status = 'scheduled'",
+            ))
+
+        await _wait_for(dialing, timeout=60)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+        mid_dial = await scalar(
+            sessions,
+            "SELECT count(*) FROM calls WHERE lease_owner IS NOT NULL AND status = 'scheduled'",
+        )
+        assert mid_dial > 0
+        survivor = _worker(database_url, tmp_path)
+
+        async def campaign_ended() -> bool:
+            status = await scalar(sessions, "SELECT status FROM campaigns WHERE id = :id",
+                                  id=campaign_id)
+            return status == "ended"
+
+        await _wait_for(campaign_ended, timeout=90)
+    finally:
+        for process in (doomed, survivor):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+    assert survivor is not None and survivor.returncode == 0  # graceful SIGTERM stop
+    calls = await rows(sessions, "SELECT id, status, attempts FROM calls")
+    assert len(calls) == 12 and all(c.status == "ended" for c in calls)
+    assert any(c.attempts >= 2 for c in calls)  # the survivor recovered the killed dials
+    sim = await rows(sessions, "SELECT call_id FROM sim_calls")
+    assert len(sim) == len({r.call_id for r in sim})  # no call dialed twice
+    placed = await scalar(sessions, "SELECT count(*) FROM calls WHERE provider_call_id IS NOT NULL")
+    assert len(sim) == placed
