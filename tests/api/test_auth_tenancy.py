@@ -14,22 +14,25 @@ from tests.conftest import campaign_body
 INVALID_KEY = "Invalid Key. Hot tip, you may be using the private key instead of the public key"
 
 
-@pytest.mark.parametrize(
-    ("headers", "needle"),
-    [
-        ({}, "Missing API key"),
-        ({"Authorization": "Basic dXNlcjpwYXNz"}, "Missing API key"),
-        ({"Authorization": "Bearer"}, "Missing API key"),
-        ({"Authorization": "Token csk_whatever"}, "Missing API key"),
-        ({"Authorization": "Bearer csk_not_a_real_key"}, INVALID_KEY),
-        ({"Authorization": "Bearer "}, "Missing API key"),
-    ],
-    ids=["none", "basic", "bearer only", "other scheme", "unknown key", "empty key"],
-)
-async def test_requests_without_a_valid_key_are_401(client, org, headers, needle):
-    for method, path in (("GET", "/campaigns"), ("POST", "/campaigns"), ("GET", "/campaign")):
-        response = await client.request(method, path, json=campaign_body(), headers=headers)
-        assert_error(response, 401, needle)
+BAD_CREDENTIALS = {
+    "none": ({}, "Missing API key"),
+    "basic": ({"Authorization": "Basic dXNlcjpwYXNz"}, "Missing API key"),
+    "bearer only": ({"Authorization": "Bearer"}, "Missing API key"),
+    "empty key": ({"Authorization": "Bearer "}, "Missing API key"),
+    "other scheme": ({"Authorization": "Token csk_whatever"}, "Missing API key"),
+    "unknown key": ({"Authorization": "Bearer csk_not_a_real_key"}, INVALID_KEY),
+    "key without scheme": ({"Authorization": "csk_not_a_real_key"}, "Missing API key"),
+}
+
+
+async def test_requests_without_a_valid_key_are_401(client, org, subtests):
+    for case, (headers, needle) in BAD_CREDENTIALS.items():
+        for method, path in (("GET", "/campaigns"), ("POST", "/campaigns"), ("GET", "/campaign")):
+            with subtests.test(f"{case}: {method} {path}"):
+                response = await client.request(
+                    method, path, json=campaign_body(), headers=headers
+                )
+                assert_error(response, 401, needle)
 
 
 async def test_401_comes_before_validation(client, engine):

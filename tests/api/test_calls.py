@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.api.helpers import assert_error, assert_validation_error, create, start_campaign
 from tests.conftest import campaign_body, new_id
 
@@ -73,19 +71,19 @@ async def test_calls_status_filter(client, org, engine):
     assert positions(await list_calls(client, org, campaign["id"], status="scheduled")) == []
 
 
-@pytest.mark.parametrize(
-    ("query", "needle"),
-    [
-        ("status=voicemail", "status must be"),
-        ("limit=1001", "limit must be less than or equal to 1000"),
-        ("page=0", "page must be greater than or equal to 1"),
-        ("sortOrder=down", "sortOrder must be 'ASC' or 'DESC'"),
-    ],
-)
-async def test_calls_bad_query_parameters(client, org, query, needle):
+async def test_calls_bad_query_parameters(client, org, subtests):
     campaign = await create(client, org)
-    response = await client.get(f"/campaigns/{campaign['id']}/calls?{query}", headers=org.headers)
-    assert_validation_error(response, needle)
+    for query, needle in {
+        "status=voicemail": "status must be",
+        "limit=1001": "limit must be less than or equal to 1000",
+        "page=0": "page must be greater than or equal to 1",
+        "sortOrder=down": "sortOrder must be 'ASC' or 'DESC'",
+    }.items():
+        with subtests.test(query):
+            response = await client.get(
+                f"/campaigns/{campaign['id']}/calls?{query}", headers=org.headers
+            )
+            assert_validation_error(response, needle)
 
 
 async def test_calls_of_an_unknown_campaign_is_404(client, org):
@@ -103,11 +101,13 @@ async def test_get_one_call(client, org):
         assert response.json() == call
 
 
-@pytest.mark.parametrize("call_id", [new_id(), "not-a-uuid"])
-async def test_unknown_or_malformed_call_id_is_404(client, org, call_id):
+async def test_unknown_or_malformed_call_id_is_404(client, org):
     campaign = await create(client, org)
-    response = await client.get(f"/campaigns/{campaign['id']}/calls/{call_id}", headers=org.headers)
-    assert_error(response, 404, "not found")
+    for call_id in (new_id(), "not-a-uuid"):
+        response = await client.get(
+            f"/campaigns/{campaign['id']}/calls/{call_id}", headers=org.headers
+        )
+        assert_error(response, 404, f"call {call_id} not found")
 
 
 async def test_a_call_of_another_campaign_is_404(client, org):

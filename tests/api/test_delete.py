@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.api.helpers import (
     assert_counters_add_up,
     assert_error,
@@ -101,22 +99,21 @@ async def test_a_deleted_campaign_keeps_its_rows(client, org, engine, clock):
     assert await row_counts(engine) == {"campaigns": 1, "calls": 4, "call_events": 4}
 
 
-@pytest.mark.parametrize(
-    ("method", "suffix", "body"),
-    [
+async def test_a_deleted_campaign_answers_404_everywhere(client, org, subtests):
+    created = await create(client, org)
+    await delete(client, org, created["id"])
+    for method, suffix, body in (
+        ("GET", "", None),
         ("DELETE", "", None),
         ("PATCH", "", {"name": "x"}),
         ("PATCH", "", {}),
         ("GET", "/calls", None),
-    ],
-)
-async def test_a_deleted_campaign_answers_404_everywhere(client, org, method, suffix, body):
-    created = await create(client, org)
-    await delete(client, org, created["id"])
-    response = await client.request(
-        method, f"/campaigns/{created['id']}{suffix}", json=body, headers=org.headers
-    )
-    assert_error(response, 404, "not found")
+    ):
+        with subtests.test(f"{method} {suffix} {body}"):
+            response = await client.request(
+                method, f"/campaigns/{created['id']}{suffix}", json=body, headers=org.headers
+            )
+            assert_error(response, 404, "not found")
 
 
 async def test_a_deleted_campaigns_calls_answer_404(client, org):
@@ -127,6 +124,6 @@ async def test_a_deleted_campaigns_calls_answer_404(client, org):
     assert_error(response, 404)
 
 
-@pytest.mark.parametrize("campaign_id", [new_id(), "not-a-uuid"])
-async def test_delete_of_an_unknown_campaign_is_404(client, org, campaign_id):
-    assert_error(await delete(client, org, campaign_id), 404, "not found")
+async def test_delete_of_an_unknown_campaign_is_404(client, org):
+    for campaign_id in (new_id(), "not-a-uuid"):
+        assert_error(await delete(client, org, campaign_id), 404, "not found")

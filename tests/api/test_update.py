@@ -79,23 +79,24 @@ async def test_rename_while_in_progress_is_allowed(client, org, engine):
     assert response.json()["status"] == "in-progress"
 
 
-@pytest.mark.parametrize(
-    ("change", "expected"),
-    [
-        ({"workflowId": "wf_2"}, {"workflowId": "wf_2"}),
-        ({"squadId": "sq_2"}, {"squadId": "sq_2"}),
-        ({"assistantId": "asst_2"}, {"assistantId": "asst_2"}),
-        ({"assistantId": None, "squadId": "sq_3"}, {"squadId": "sq_3"}),
-    ],
-)
-async def test_switching_the_target_clears_the_others(client, org, change, expected):
-    created = await create(client, org)
-    response = await patch(client, org, created["id"], change)
-    assert response.status_code == 200, response.text
-    updated = response.json()
-    targets = {k: updated[k] for k in ("assistantId", "workflowId", "squadId") if k in updated}
-    assert targets == expected
-    assert await get(client, org, created["id"]) == updated
+TARGET_SWITCHES = [
+    ({"workflowId": "wf_2"}, {"workflowId": "wf_2"}),
+    ({"squadId": "sq_2"}, {"squadId": "sq_2"}),
+    ({"assistantId": "asst_2"}, {"assistantId": "asst_2"}),
+    ({"assistantId": None, "squadId": "sq_3"}, {"squadId": "sq_3"}),
+]
+
+
+async def test_switching_the_target_clears_the_others(client, org, subtests):
+    for change, expected in TARGET_SWITCHES:
+        with subtests.test(str(change)):
+            created = await create(client, org)
+            response = await patch(client, org, created["id"], change)
+            assert response.status_code == 200, response.text
+            updated = response.json()
+            targets = {k: updated[k] for k in ("assistantId", "workflowId", "squadId") if k in updated}
+            assert targets == expected
+            assert await get(client, org, created["id"]) == updated
 
 
 async def test_two_targets_in_a_patch_are_refused(client, org):
@@ -139,21 +140,20 @@ async def test_change_max_concurrency(client, make_org):
     assert (await get(client, org, created["id"]))["maxConcurrency"] == 3
 
 
-@pytest.mark.parametrize(
-    ("value", "needle"),
-    [
-        (9, "exceeds your organization's concurrency limit of 8"),
-        (0, "maxConcurrency must be greater than or equal to 1"),
-        (501, "maxConcurrency must be less than or equal to 500"),
-        (1.5, "maxConcurrency must be a valid integer"),
-    ],
-)
-async def test_invalid_max_concurrency_in_a_patch(client, make_org, value, needle):
+async def test_invalid_max_concurrency_in_a_patch(client, make_org, subtests):
     org = await make_org(concurrency_limit=8)
     created = await create(client, org)
-    response = await patch(client, org, created["id"], {"maxConcurrency": value})
-    assert_error(response, 400, needle)
-    assert await get(client, org, created["id"]) == created
+    cases = {
+        9: "maxConcurrency 9 exceeds your organization's concurrency limit of 8",
+        0: "maxConcurrency must be greater than or equal to 1",
+        501: "maxConcurrency must be less than or equal to 500",
+        1.5: "maxConcurrency must be a valid integer",
+    }
+    for value, needle in cases.items():
+        with subtests.test(str(value)):
+            response = await patch(client, org, created["id"], {"maxConcurrency": value})
+            assert_error(response, 400, needle)
+            assert await get(client, org, created["id"]) == created
 
 
 async def test_phone_number_flattens_a_dial_plan(client, org, engine):
@@ -224,30 +224,37 @@ async def test_smaller_dial_plan_shrinks_the_campaign(client, org, engine):
     assert (await row_counts(engine))["calls"] == 1
 
 
-@pytest.mark.parametrize(
-    ("body", "needle"),
-    [
-        (
-            {"phoneNumberId": "pn", "dialPlan": [{"phoneNumberId": "p", "customers": []}]},
-            "phoneNumberId and dialPlan are mutually exclusive",
-        ),
-        ({"dialPlan": [{"phoneNumberId": "p", "customers": []}]}, "at least 1 customer"),
-        (
-            {"dialPlan": [{"phoneNumberId": "p", "customers": [{"number": "+1415555"}] * 10_001}]},
-            "at most 10000 customers (got 10001)",
-        ),
-        ({"customers": [{"number": "+14155550100"}]}, "property customers should not exist"),
-        ({"orgId": new_id()}, "property orgId should not exist"),
-        ({"name": ""}, "name must have at least 1 character"),
-    ],
-    ids=["phone and dial plan", "no customers", "too many", "customers", "orgId", "empty name"],
-)
-async def test_invalid_patches(client, org, engine, body, needle):
+INVALID_PATCHES = {
+    "phone and dial plan": (
+        {"phoneNumberId": "pn", "dialPlan": [{"phoneNumberId": "p", "customers": []}]},
+        "phoneNumberId and dialPlan are mutually exclusive",
+    ),
+    "no customers": (
+        {"dialPlan": [{"phoneNumberId": "p", "customers": []}]},
+        "a campaign needs at least 1 customer",
+    ),
+    "too many customers": (
+        {"dialPlan": [{"phoneNumberId": "p", "customers": [{"number": "+1415555"}] * 10_001}]},
+        "a campaign can have at most 10000 customers (got 10001)",
+    ),
+    "bad number": (
+        {"dialPlan": [{"phoneNumberId": "p", "customers": [{"number": "555"}]}]},
+        "dialPlan.0.customers.0.number must be a valid E.164 phone number",
+    ),
+    "customers": ({"customers": [{"number": "+14155550100"}]}, "property customers should not exist"),
+    "orgId": ({"orgId": new_id()}, "property orgId should not exist"),
+    "empty name": ({"name": ""}, "name must have at least 1 character"),
+}
+
+
+async def test_invalid_patches(client, org, engine, subtests):
     created = await create(client, org)
     before = await row_counts(engine)
-    assert_validation_error(await patch(client, org, created["id"], body), needle)
-    assert await get(client, org, created["id"]) == created
-    assert await row_counts(engine) == before
+    for case, (body, needle) in INVALID_PATCHES.items():
+        with subtests.test(case):
+            assert_validation_error(await patch(client, org, created["id"], body), needle)
+            assert await get(client, org, created["id"]) == created
+            assert await row_counts(engine) == before
 
 
 @pytest.mark.parametrize("status", ["ended", "cancelled"])
@@ -346,46 +353,48 @@ async def test_counters_follow_call_statuses(client, org, engine):
     assert_counters_add_up(campaign)
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"assistantId": "asst_2"},
-        {"workflowId": "wf_2"},
-        {"phoneNumberId": "pn_2"},
-        {"dialPlan": [{"phoneNumberId": "p", "customers": [{"number": "+14155550100"}]}]},
-        {"schedulePlan": {"earliestAt": "2030-01-01T00:00:00Z"}},
-        {"maxConcurrency": 2},
-        {"maxConcurrency": 2, "status": "ended"},
-        {"name": "ok", "phoneNumberId": "pn_2"},
-    ],
-)
-async def test_configuration_is_frozen_once_in_progress(client, org, engine, change):
+FROZEN_WHILE_RUNNING = [
+    {"assistantId": "asst_2"},
+    {"workflowId": "wf_2"},
+    {"phoneNumberId": "pn_2"},
+    {"dialPlan": [{"phoneNumberId": "p", "customers": [{"number": "+14155550100"}]}]},
+    {"schedulePlan": {"earliestAt": "2030-01-01T00:00:00Z"}},
+    {"maxConcurrency": 2},
+    {"maxConcurrency": 2, "status": "ended"},
+    {"name": "ok", "phoneNumberId": "pn_2"},
+]
+
+
+async def test_configuration_is_frozen_once_in_progress(client, org, engine, subtests):
     created = await create(client, org)
     await start_campaign(engine, created["id"])
     before = await get(client, org, created["id"])
-    response = await patch(client, org, created["id"], change)
-    assert_error(response, 400, "campaign is in-progress", "only be updated while it is scheduled")
-    assert await get(client, org, created["id"]) == before
+    for change in FROZEN_WHILE_RUNNING:
+        with subtests.test(str(change)):
+            response = await patch(client, org, created["id"], change)
+            assert_error(
+                response, 400, "campaign is in-progress", "only be updated while it is scheduled"
+            )
+            assert await get(client, org, created["id"]) == before
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
+async def test_an_ended_campaign_cannot_be_changed(client, org, clock, subtests):
+    created = await create(client, org)
+    ended = (await patch(client, org, created["id"], {"status": "ended"})).json()
+    clock.advance(minutes=1)
+    changes = [
         {"name": "again"},
         {"status": "ended"},
         {"status": "cancelled"},
         {"assistantId": "asst_2"},
         {"maxConcurrency": 2},
         {"schedulePlan": {"earliestAt": "2030-01-01T00:00:00Z"}},
-    ],
-)
-async def test_an_ended_campaign_cannot_be_changed(client, org, clock, change):
-    created = await create(client, org)
-    ended = (await patch(client, org, created["id"], {"status": "ended"})).json()
-    clock.advance(minutes=1)
-    response = await patch(client, org, created["id"], change)
-    assert_error(response, 400, "ended")
-    assert await get(client, org, created["id"]) == ended
+    ]
+    for change in changes:
+        with subtests.test(str(change)):
+            response = await patch(client, org, created["id"], change)
+            assert_error(response, 400, "ended")
+            assert await get(client, org, created["id"]) == ended
 
 
 async def test_empty_patch_on_an_ended_campaign_is_still_fine(client, org):
@@ -409,15 +418,16 @@ async def test_a_campaign_the_dispatcher_finished_cannot_be_ended_again(client, 
     assert (await get(client, org, created["id"]))["endedReason"] == "campaign.ended.success"
 
 
-@pytest.mark.parametrize("status", ["paused", "scheduled", "in-progress", "archived", "ENDED", 1])
-async def test_invalid_status_value(client, org, status):
+async def test_invalid_status_value(client, org, subtests):
     created = await create(client, org)
-    response = await patch(client, org, created["id"], {"status": status})
-    assert_validation_error(response, "status must be 'ended' or 'cancelled'")
-    assert await get(client, org, created["id"]) == created
+    for status in ("paused", "scheduled", "in-progress", "archived", "ENDED", 1, True):
+        with subtests.test(repr(status)):
+            response = await patch(client, org, created["id"], {"status": status})
+            assert_validation_error(response, "status must be 'ended' or 'cancelled'")
+            assert await get(client, org, created["id"]) == created
 
 
-@pytest.mark.parametrize("campaign_id", [new_id(), "nope"])
-async def test_patch_of_an_unknown_campaign_is_404(client, org, campaign_id):
-    response = await patch(client, org, campaign_id, {"name": "x"})
-    assert_error(response, 404, "not found")
+async def test_patch_of_an_unknown_campaign_is_404(client, org):
+    for campaign_id in (new_id(), "nope"):
+        response = await patch(client, org, campaign_id, {"name": "x"})
+        assert_error(response, 404, f"campaign {campaign_id} not found")

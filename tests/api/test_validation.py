@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.api.helpers import assert_validation_error, create, row_counts
 from tests.conftest import campaign_body
 
@@ -202,42 +200,37 @@ INVALID: dict[str, tuple[Any, str]] = {
 }
 
 
-@pytest.fixture
-async def existing(client, org):
-    """One stored campaign, so "writes nothing" is checked against non-empty tables."""
-    return await create(client, org)
-
-
-@pytest.mark.parametrize(("body", "needle"), list(INVALID.values()), ids=list(INVALID))
-async def test_invalid_create_is_refused_and_writes_nothing(
-    client, org, engine, existing, body, needle
-):
+async def test_invalid_creates_are_refused_and_write_nothing(client, org, engine, subtests):
+    await create(client, org)  # so "writes nothing" is checked against non-empty tables
     before = await row_counts(engine)
+    for case, (body, needle) in INVALID.items():
+        with subtests.test(case):
+            response = await client.post("/campaigns", json=body, headers=org.headers)
+            assert_validation_error(response, needle)
+            assert await row_counts(engine) == before
 
-    response = await client.post("/campaigns", json=body, headers=org.headers)
 
-    assert_validation_error(response, needle)
-    assert await row_counts(engine) == before
+MALFORMED = {
+    "invalid JSON": (b'{"name": "x",', "request body is not valid JSON"),
+    "empty": (b"", "request body is required"),
+    "array": (b"[1, 2]", "request body must be a JSON object"),
+    "string": (b'"a campaign"', "request body must be a JSON object"),
+    "number": (b"42", "request body must be a JSON object"),
+}
 
 
-@pytest.mark.parametrize(
-    ("content", "needle"),
-    [
-        (b'{"name": "x",', "request body is not valid JSON"),
-        (b"", "request body is required"),
-        (b"[1, 2]", "request body must be a JSON object"),
-        (b'"a campaign"', "request body must be a JSON object"),
-        (b"42", "request body must be a JSON object"),
-    ],
-    ids=["invalid JSON", "empty", "array", "string", "number"],
-)
-async def test_malformed_bodies(client, org, engine, existing, content, needle):
+async def test_malformed_bodies(client, org, engine, subtests):
+    await create(client, org)
     before = await row_counts(engine)
-    response = await client.post(
-        "/campaigns", content=content, headers={**org.headers, "content-type": "application/json"}
-    )
-    assert_validation_error(response, needle)
-    assert await row_counts(engine) == before
+    for case, (content, needle) in MALFORMED.items():
+        with subtests.test(case):
+            response = await client.post(
+                "/campaigns",
+                content=content,
+                headers={**org.headers, "content-type": "application/json"},
+            )
+            assert_validation_error(response, needle)
+            assert await row_counts(engine) == before
 
 
 async def test_every_problem_is_reported_at_once(client, org):
@@ -277,24 +270,25 @@ async def test_10000_customers_across_dial_plan_entries_are_accepted(client, org
     assert [len(e["customers"]) for e in campaign["dialPlan"]] == [4_000, 6_000]
 
 
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {"number": "abc123", "numberE164CheckEnabled": False},
-        {"number": "+abc123", "numberE164CheckEnabled": False},
-        {"number": "123", "numberE164CheckEnabled": False},
-        {"number": "1" * 40, "numberE164CheckEnabled": False},
-        {"number": "+123456789012345"},
-        {"number": "+14155550100", "name": "x" * 40, "extension": "1" * 10},
-        {"sipUri": "sip:ada@example.com"},
-    ],
-    ids=["letters", "plus letters", "3 chars", "40 chars", "15 digits", "limits", "sipUri"],
-)
-async def test_customer_edge_values_are_accepted(client, org, fields):
-    campaign = await create(client, org, customers=[fields])
-    (call,) = campaign["calls"].values()
-    for key, value in fields.items():
-        assert call["customer"][key] == value
+ACCEPTED_CUSTOMERS = {
+    "letters": {"number": "abc123", "numberE164CheckEnabled": False},
+    "plus letters": {"number": "+abc123", "numberE164CheckEnabled": False},
+    "3 chars": {"number": "123", "numberE164CheckEnabled": False},
+    "40 chars": {"number": "1" * 40, "numberE164CheckEnabled": False},
+    "15 digits": {"number": "+123456789012345"},
+    "length limits": {"number": "+14155550100", "name": "x" * 40, "email": "e" * 40,
+                      "externalId": "i" * 40, "extension": "1" * 10},
+    "sipUri only": {"sipUri": "sip:ada@example.com"},
+}
+
+
+async def test_customer_edge_values_are_accepted(client, org, subtests):
+    for case, fields in ACCEPTED_CUSTOMERS.items():
+        with subtests.test(case):
+            campaign = await create(client, org, customers=[fields])
+            (call,) = campaign["calls"].values()
+            for key, value in fields.items():
+                assert call["customer"][key] == value
 
 
 async def test_null_means_not_given(client, org):
