@@ -366,7 +366,10 @@ class Campaign(OutputModel):
         "callsCounterEndedVoicemail", "A subset of callsCounterEnded."
     )
     callsCounterEnded: int = _counter("callsCounterEnded", "Calls with status `ended`.")
-    maxConcurrency: int = Field(description=DESC["maxConcurrency"])
+    # Always sent, but optional as in Vapi's Campaign (the seed schema does not require it).
+    maxConcurrency: int = Field(
+        default=DEFAULT_MAX_CONCURRENCY, description=DESC["maxConcurrency"]
+    )
     assistantOverrides: dict[str, Any] | None = Field(
         default=None, description=DESC["assistantOverrides"]
     )
