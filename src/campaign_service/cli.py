@@ -73,7 +73,9 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_org_create(args: argparse.Namespace, settings: Settings) -> None:
     url = database_url(settings)
     upgrade_to_head(url)
-    limit = args.concurrency_limit or settings.default_org_concurrency_limit
+    limit = args.concurrency_limit
+    if limit is None:  # not `or`: an explicit 0 must be refused, not replaced by the default
+        limit = settings.default_org_concurrency_limit
     key = _run_db(url, lambda s: orgs.create_org(s, name=args.name, concurrency_limit=limit))
     print(json.dumps({"orgId": str(key.org_id), "keyId": str(key.key_id), "apiKey": key.api_key}))
 
