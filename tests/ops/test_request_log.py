@@ -8,8 +8,10 @@ import re
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from campaign_service.logs import JsonFormatter, TextFormatter, configure_logging
+from campaign_service.observability.context import request_id_var
 from campaign_service.settings import Settings
 from tests.conftest import OrgKey, campaign_body
 
@@ -123,3 +125,28 @@ def test_log_format_setting_picks_the_formatter(setting: str, expected: type) ->
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
+
+
+async def test_unhandled_error_is_logged_as_500_with_the_id(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/boom", boom)
+    caplog.set_level(logging.INFO)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/boom", headers={"X-Request-ID": "err-1"})
+    assert response.status_code == 500
+    assert response.json() == {
+        "message": "Internal server error",
+        "error": "Internal Server Error",
+        "statusCode": 500,
+    }
+    (request,) = request_records(caplog)
+    assert request.fields["status"] == 500  # type: ignore[attr-defined]
+    assert request.fields["route"] == "/boom"  # type: ignore[attr-defined]
+    (error,) = [r for r in caplog.records if r.getMessage() == "unhandled error"]
+    assert json.loads(JsonFormatter().format(error))["request_id"] == "err-1"
+    request_id_var.set(None)

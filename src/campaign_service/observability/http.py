@@ -108,9 +108,14 @@ class RequestObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        finally:
+        except BaseException:
             self._record(scope, path, status, time.perf_counter() - started, request_id)
-            request_id_var.reset(token)
+            # Not reset: Starlette's outermost error middleware logs the traceback after this
+            # frame, and that line should carry the id too. The server runs each request in a
+            # task of its own, so the value ends with the request anyway.
+            raise
+        self._record(scope, path, status, time.perf_counter() - started, request_id)
+        request_id_var.reset(token)
 
     def _record(
         self, scope: Scope, path: str, status: int, seconds: float, request_id: str
