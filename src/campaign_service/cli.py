@@ -108,8 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="apply migrations, then serve the API")
     serve.add_argument("--host", help="listen address (default: settings host)")
     serve.add_argument("--port", type=int, help="listen port (default: settings port)")
-    serve.add_argument("--no-dispatcher", action="store_true",
-                       help="serve the API only; run dispatchers with `worker`")
+    serve.add_argument(
+        "--no-dispatcher",
+        action="store_true",
+        help="serve the API only; run dispatchers with `worker`",
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("worker", help="run a dispatcher (no API) until SIGTERM").set_defaults(
@@ -123,8 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create = org.add_parser("create", help="create an org and its first API key")
     create.add_argument("--name", required=True)
-    create.add_argument("--concurrency-limit", type=int, default=None,
-                        help="calls in flight at once across all its campaigns (default 10)")
+    create.add_argument(
+        "--concurrency-limit",
+        type=int,
+        default=None,
+        help="calls in flight at once across all its campaigns (default 10)",
+    )
     create.set_defaults(func=cmd_org_create)
 
     key = sub.add_parser("key", help="manage API keys").add_subparsers(

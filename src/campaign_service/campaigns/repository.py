@@ -104,16 +104,17 @@ async def page_of_calls(
     where = [Call.campaign_id == campaign_id]
     if status is not None:
         where.append(Call.status == status)
-    total = (await session.execute(select(func.count()).select_from(Call).where(*where))).scalar_one()
+    total = (
+        await session.execute(select(func.count()).select_from(Call).where(*where))
+    ).scalar_one()
     order = Call.position.asc() if ascending else Call.position.desc()
     stmt = select(*CALL_COLUMNS).where(*where).order_by(order).offset(offset).limit(limit)
     return (await session.execute(stmt)).all(), int(total)
 
 
 async def insert_campaign(session: AsyncSession, values: dict[str, Any]) -> Campaign:
-    campaign = (
-        await session.execute(insert(Campaign).values(**values).returning(Campaign))
-    ).scalar_one()
+    stmt = insert(Campaign).values(**values).returning(Campaign)
+    campaign: Campaign = (await session.execute(stmt)).scalar_one()
     return campaign
 
 

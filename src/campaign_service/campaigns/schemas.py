@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from campaign_service.calls.schemas import CallDetails
@@ -87,8 +87,7 @@ DESC = {
     "callsCounterScheduled": "This is the number of calls that have been scheduled.",
     "callsCounterQueued": "This is the number of calls that have been queued.",
     "callsCounterInProgress": "This is the number of calls that have been in progress.",
-    "callsCounterEndedVoicemail": "This is the number of calls whose ended reason is "
-    "'voicemail'.",
+    "callsCounterEndedVoicemail": "This is the number of calls whose ended reason is 'voicemail'.",
     "callsCounterEnded": "This is the number of calls that have ended.",
     "maxConcurrency": "Maximum number of calls of this campaign in flight at once. "
     "Defaults to 10. Maximum of 500, and never above the organization's concurrency limit.",
@@ -220,15 +219,21 @@ NonEmptyName = Annotated[str, Field(min_length=1, max_length=400)]
 
 
 def _rule_error(messages: list[str]) -> PydanticCustomError:
-    return PydanticCustomError("campaign_rules", "{joined}", {"joined": "; ".join(messages),
-                                                              "messages": messages})
+    return PydanticCustomError(
+        "campaign_rules", "{joined}", {"joined": "; ".join(messages), "messages": messages}
+    )
 
 
 def _one_target_errors(assistant: str | None, workflow: str | None, squad: str | None) -> list[str]:
-    given = [n for n, v in (("assistantId", assistant), ("workflowId", workflow),
-                            ("squadId", squad)) if v is not None]
+    given = [
+        n
+        for n, v in (("assistantId", assistant), ("workflowId", workflow), ("squadId", squad))
+        if v is not None
+    ]
     if len(given) > 1:
-        return [f"only one of assistantId, workflowId or squadId can be used (got {', '.join(given)})"]
+        return [
+            f"only one of assistantId, workflowId or squadId can be used (got {', '.join(given)})"
+        ]
     return []
 
 
@@ -293,9 +298,7 @@ class UpdateCampaignDTO(InputModel):
     squadId: str | None = _d("squadId", " Can only be updated while scheduled.")
     phoneNumberId: str | None = _d("phoneNumberId", " Can only be updated while scheduled.")
     dialPlan: list[DialPlanEntry] | None = _d("dialPlan", " Can only be updated while scheduled.")
-    schedulePlan: SchedulePlan | None = _d(
-        "schedulePlan", " Can only be updated while scheduled."
-    )
+    schedulePlan: SchedulePlan | None = _d("schedulePlan", " Can only be updated while scheduled.")
     maxConcurrency: MaxConcurrency | None = Field(
         default=None,
         description=DESC["maxConcurrency"] + " Can only be updated while scheduled.",
@@ -316,7 +319,9 @@ class UpdateCampaignDTO(InputModel):
             if total == 0:
                 errors.append("a campaign needs at least 1 customer")
             elif total > MAX_CUSTOMERS:
-                errors.append(f"a campaign can have at most {MAX_CUSTOMERS} customers (got {total})")
+                errors.append(
+                    f"a campaign can have at most {MAX_CUSTOMERS} customers (got {total})"
+                )
         if errors:
             raise _rule_error(errors)
         return self
@@ -355,21 +360,19 @@ class Campaign(OutputModel):
         "callsCounterScheduled", "Calls waiting to be placed (call status `scheduled`)."
     )
     callsCounterQueued: int = _counter(
-        "callsCounterQueued", "Calls handed to the telephony provider, not yet ringing "
-        "(call status `queued`)."
+        "callsCounterQueued",
+        "Calls handed to the telephony provider, not yet ringing (call status `queued`).",
     )
     callsCounterInProgress: int = _counter(
-        "callsCounterInProgress", "Calls placed and not yet ended (call status `ringing`, "
-        "`in-progress` or `forwarding`)."
+        "callsCounterInProgress",
+        "Calls placed and not yet ended (call status `ringing`, `in-progress` or `forwarding`).",
     )
     callsCounterEndedVoicemail: int = _counter(
         "callsCounterEndedVoicemail", "A subset of callsCounterEnded."
     )
     callsCounterEnded: int = _counter("callsCounterEnded", "Calls with status `ended`.")
     # Always sent, but optional as in Vapi's Campaign (the seed schema does not require it).
-    maxConcurrency: int = Field(
-        default=DEFAULT_MAX_CONCURRENCY, description=DESC["maxConcurrency"]
-    )
+    maxConcurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, description=DESC["maxConcurrency"])
     assistantOverrides: dict[str, Any] | None = Field(
         default=None, description=DESC["assistantOverrides"]
     )
@@ -392,7 +395,7 @@ class SortOrder(StrEnum):
 class CampaignListQuery(InputModel):
     """Query parameters of GET /campaign(s); unknown parameters are ignored."""
 
-    model_config = {"extra": "ignore"}
+    model_config = ConfigDict(extra="ignore")
 
     id: str | None = Field(default=None, description="Only the campaign with this ID.")
     status: Literal["scheduled", "in-progress", "ended", "cancelled", "archived"] | None = Field(

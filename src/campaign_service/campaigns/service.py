@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaign_service.calls.bulk import end_unplaced_calls
 from campaign_service.calls.ended_reasons import CANCELLED_BEFORE_PLACED
 from campaign_service.calls.events import notify_dispatchers
-from campaign_service.calls.schemas import CallDetails
+from campaign_service.calls.schemas import CallDetails, CallListQuery, CallPaginatedResponse
 from campaign_service.campaigns import repository as repo
 from campaign_service.campaigns import state
 from campaign_service.campaigns.schemas import (
@@ -26,13 +26,17 @@ from campaign_service.campaigns.schemas import (
     UpdateCampaignDTO,
 )
 from campaign_service.campaigns.views import call_details, campaign_view, group_calls
-from campaign_service.calls.schemas import CallListQuery, CallPaginatedResponse
 from campaign_service.db import models
 from campaign_service.errors import BadRequest, NotFound
 from campaign_service.schema_types import PaginationMeta
 
-EXTRA_CONFIG_FIELDS = ("assistantOverrides", "squadOverrides", "server", "serverMessages",
-                       "predialPlan")
+EXTRA_CONFIG_FIELDS = (
+    "assistantOverrides",
+    "squadOverrides",
+    "server",
+    "serverMessages",
+    "predialPlan",
+)
 
 
 def parse_id(value: str, what: str = "campaign") -> uuid.UUID:
@@ -60,10 +64,12 @@ def _call_rows(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """One call row per customer, numbered in upload (= dial) order across dial-plan entries."""
+    groups: list[tuple[int | None, str, list[CreateCustomerDTO]]]
     if dial_plan is not None:
         groups = [(i, entry.phoneNumberId, entry.customers) for i, entry in enumerate(dial_plan)]
     else:
-        assert phone_number_id is not None and customers is not None
+        assert phone_number_id is not None
+        assert customers is not None
         groups = [(None, phone_number_id, customers)]
     rows: list[dict[str, Any]] = []
     for index, number, group in groups:
@@ -117,14 +123,17 @@ async def create_campaign(
             "squad_id": dto.squadId,
             "phone_number_id": dto.phoneNumberId,
             "dial_plan_numbers": (
-                [entry.phoneNumberId for entry in dto.dialPlan] if dto.dialPlan is not None else None
+                [entry.phoneNumberId for entry in dto.dialPlan]
+                if dto.dialPlan is not None
+                else None
             ),
             "has_schedule_plan": schedule is not None,
             "earliest_at": schedule.earliestAt if schedule else None,
             "latest_at": schedule.latestAt if schedule else None,
             "max_concurrency": max_concurrency,
-            "extra_config": dto.model_dump(include=set(EXTRA_CONFIG_FIELDS), exclude_none=True,
-                                           mode="json"),
+            "extra_config": dto.model_dump(
+                include=set(EXTRA_CONFIG_FIELDS), exclude_none=True, mode="json"
+            ),
             "created_at": now,
             "updated_at": now,
         },
@@ -273,7 +282,11 @@ async def _apply_config(
 
 
 async def update_campaign(
-    session: AsyncSession, *, org: models.Org, campaign_id: str, dto: UpdateCampaignDTO,
+    session: AsyncSession,
+    *,
+    org: models.Org,
+    campaign_id: str,
+    dto: UpdateCampaignDTO,
     now: datetime,
 ) -> Campaign:
     """Apply a PATCH: config changes while scheduled, a rename while not ended, or an end."""

@@ -65,7 +65,7 @@ def campaign_view(campaign: models.Campaign, calls: Sequence[Row[Any]]) -> Campa
     customers, dial_plan = _audience(campaign, calls)
     schedule = (
         SchedulePlan.model_construct(earliestAt=campaign.earliest_at, latestAt=campaign.latest_at)
-        if campaign.has_schedule_plan
+        if campaign.has_schedule_plan and campaign.earliest_at is not None
         else None
     )
     extra = campaign.extra_config

@@ -70,9 +70,7 @@ async def update_campaign(
 ) -> Any:
     """Change a scheduled campaign's configuration, rename it, or end it with
     `{"status": "ended"}`: calls not yet placed are cancelled, calls in progress finish."""
-    campaign = await service.update_campaign(
-        session, org=org, campaign_id=id, dto=dto, now=now
-    )
+    campaign = await service.update_campaign(session, org=org, campaign_id=id, dto=dto, now=now)
     return json_body(campaign)
 
 
@@ -85,21 +83,15 @@ async def delete_campaign(id: str, org: CurrentOrg, session: Session, now: Now) 
     )
 
 
-@router.get(
-    "/{id}/calls", response_model=CallPaginatedResponse, summary="List a campaign's calls"
-)
+@router.get("/{id}/calls", response_model=CallPaginatedResponse, summary="List a campaign's calls")
 async def list_calls(
     id: str, query: Annotated[CallListQuery, Query()], org: CurrentOrg, session: Session
 ) -> Any:
     """The campaign's per-call records in dial order, optionally filtered by status."""
-    return json_body(
-        await service.list_calls(session, org_id=org.id, campaign_id=id, query=query)
-    )
+    return json_body(await service.list_calls(session, org_id=org.id, campaign_id=id, query=query))
 
 
 @router.get("/{id}/calls/{callId}", response_model=CallDetails, summary="Get one call")
 async def get_call(id: str, callId: str, org: CurrentOrg, session: Session) -> Any:
     """One call record of the campaign."""
-    return json_body(
-        await service.get_call(session, org_id=org.id, campaign_id=id, call_id=callId)
-    )
+    return json_body(await service.get_call(session, org_id=org.id, campaign_id=id, call_id=callId))
