@@ -20,7 +20,6 @@ import os
 import secrets
 import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -93,8 +92,9 @@ class Step:
     response_bytes: int = 0
 
 
-async def measure(client: httpx.AsyncClient, api_key: str, *, runs: int, customers: int
-                  ) -> dict[str, Step]:
+async def measure(
+    client: httpx.AsyncClient, api_key: str, *, runs: int, customers: int
+) -> dict[str, Step]:
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
     steps = {"create": Step(), "get": Step(), "list": Step()}
     for run in range(runs):
@@ -145,16 +145,23 @@ async def uvicorn_server(url: str) -> AsyncIterator[str]:
     """`campaign-service serve` in a subprocess; yields its base URL once /health answers."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "CAMPAIGN_SERVICE_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "campaign_service.cli", "serve", "--no-dispatcher",
-         "--host", "127.0.0.1", "--port", str(port)],
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "campaign_service.cli",
+        "serve",
+        "--no-dispatcher",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base) as probe:
             for _ in range(300):
-                if process.poll() is not None:
+                if process.returncode is not None:
                     raise RuntimeError(f"server exited with {process.returncode}")
                 try:
                     if (await probe.get("/health")).status_code == 200:
@@ -166,12 +173,13 @@ async def uvicorn_server(url: str) -> AsyncIterator[str]:
                 raise RuntimeError("server did not become healthy in 30 s")
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
 
 async def over_http(url: str, api_key: str, *, runs: int, customers: int) -> dict[str, Step]:
@@ -193,8 +201,9 @@ def report(mode: str, steps: dict[str, Step]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--http", action="store_true",
-                        help="also measure through a real uvicorn server")
+    parser.add_argument(
+        "--http", action="store_true", help="also measure through a real uvicorn server"
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--customers", type=int, default=10_000)
     args = parser.parse_args()
@@ -202,11 +211,15 @@ def main() -> None:
     with scratch_database() as url:
         api_key = asyncio.run(_new_api_key(url))
         print(f"{args.customers} customers, {args.runs} runs per step")
-        report("in-process", asyncio.run(
-            in_process(url, api_key, runs=args.runs, customers=args.customers)))
+        report(
+            "in-process",
+            asyncio.run(in_process(url, api_key, runs=args.runs, customers=args.customers)),
+        )
         if args.http:
-            report("uvicorn", asyncio.run(
-                over_http(url, api_key, runs=args.runs, customers=args.customers)))
+            report(
+                "uvicorn",
+                asyncio.run(over_http(url, api_key, runs=args.runs, customers=args.customers)),
+            )
 
 
 if __name__ == "__main__":

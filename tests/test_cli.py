@@ -25,8 +25,11 @@ def run(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Com
 
 
 def base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "CAMPAIGN_SERVICE_DATABASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CAMPAIGN_SERVICE_DATABASE_URL")
+    }
     env["CAMPAIGN_SERVICE_LOG_LEVEL"] = "WARNING"
     return env
 
@@ -57,7 +60,8 @@ async def test_org_create_prints_a_working_key(client, env):
     output = ok_json(run("org", "create", "--name", "Acme", "--concurrency-limit", "3", env=env))
 
     assert set(output) == {"orgId", "keyId", "apiKey"}
-    assert uuid.UUID(output["orgId"]) and uuid.UUID(output["keyId"])
+    assert uuid.UUID(output["orgId"])
+    assert uuid.UUID(output["keyId"])
     assert output["apiKey"].startswith("csk_")
     key = OrgKey(output["orgId"], output["keyId"], output["apiKey"])
     created = await client.post("/campaigns", json=campaign_body(), headers=key.headers)
@@ -95,14 +99,17 @@ async def test_key_create_and_revoke(client, env):
 
 def test_bad_ids_fail_with_a_clear_message(env):
     unknown = str(uuid.uuid4())
-    fails(run("key", "create", "--org", "not-an-id", env=env),
-          "org id 'not-an-id' is not a valid ID")
+    fails(
+        run("key", "create", "--org", "not-an-id", env=env), "org id 'not-an-id' is not a valid ID"
+    )
     fails(run("key", "create", "--org", unknown, env=env), f"org {unknown} not found")
 
 
 def test_invalid_org_settings_are_refused(env):
-    fails(run("org", "create", "--name", "Zero", "--concurrency-limit", "0", env=env),
-          "concurrency limit must be at least 1")
+    fails(
+        run("org", "create", "--name", "Zero", "--concurrency-limit", "0", env=env),
+        "concurrency limit must be at least 1",
+    )
     fails(run("org", "create", "--name", "   ", env=env), "org name should not be empty")
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from campaign_service.db.session import unit_of_work
 from campaign_service.orgs import service as orgs
 from tests.api.helpers import assert_error, create
@@ -29,9 +27,7 @@ async def test_requests_without_a_valid_key_are_401(client, org, subtests):
     for case, (headers, needle) in BAD_CREDENTIALS.items():
         for method, path in (("GET", "/campaigns"), ("POST", "/campaigns"), ("GET", "/campaign")):
             with subtests.test(f"{case}: {method} {path}"):
-                response = await client.request(
-                    method, path, json=campaign_body(), headers=headers
-                )
+                response = await client.request(method, path, json=campaign_body(), headers=headers)
                 assert_error(response, 401, needle)
 
 
@@ -41,9 +37,7 @@ async def test_401_comes_before_validation(client, engine):
 
 
 async def test_bearer_scheme_is_case_insensitive(client, org):
-    response = await client.get(
-        "/campaigns", headers={"Authorization": f"bearer {org.api_key}"}
-    )
+    response = await client.get("/campaigns", headers={"Authorization": f"bearer {org.api_key}"})
     assert response.status_code == 200
 
 
@@ -55,9 +49,7 @@ async def test_a_revoked_key_is_401_and_other_keys_keep_working(client, org, ses
 
     response = await client.get("/campaigns", headers=org.headers)
     assert_error(response, 401, INVALID_KEY)
-    other = await client.get(
-        "/campaigns", headers={"Authorization": f"Bearer {second.api_key}"}
-    )
+    other = await client.get("/campaigns", headers={"Authorization": f"Bearer {second.api_key}"})
     assert other.status_code == 200
 
 
@@ -95,7 +87,9 @@ def test_campaign_routes_are_what_this_test_expects(app):
             ("GET", prefix + "/{id}/calls"),
             ("GET", prefix + "/{id}/calls/{callId}"),
         } <= routes
-    assert all("{" not in path or path.endswith(("{id}", "/calls", "{callId}")) for _, path in routes)
+    assert all(
+        "{" not in path or path.endswith(("{id}", "/calls", "{callId}")) for _, path in routes
+    )
 
 
 async def test_another_orgs_campaign_is_invisible_on_every_route(client, app, make_org):

@@ -59,7 +59,9 @@ async def test_calls_status_filter(client, org, engine):
     await start_campaign(
         engine, campaign["id"], call_statuses={1: "in-progress", 3: "in-progress", 4: "queued"}
     )
-    await client.patch(f"/campaigns/{campaign['id']}", json={"status": "ended"}, headers=org.headers)
+    await client.patch(
+        f"/campaigns/{campaign['id']}", json={"status": "ended"}, headers=org.headers
+    )
 
     in_progress = await list_calls(client, org, campaign["id"], status="in-progress")
     assert positions(in_progress) == [1, 3]

@@ -30,7 +30,8 @@ async def test_create_with_phone_number_and_customers(client, org, engine):
     assert campaign["assistantId"] == "asst_1"
     assert campaign["phoneNumberId"] == "pn_1"
     assert "dialPlan" not in campaign
-    assert "workflowId" not in campaign and "squadId" not in campaign
+    assert "workflowId" not in campaign
+    assert "squadId" not in campaign
     sent = body["customers"]
     assert [{k: c[k] for k in ("number", "name")} for c in campaign["customers"]] == sent
     assert all(c["numberE164CheckEnabled"] is True for c in campaign["customers"])
@@ -42,7 +43,8 @@ async def test_create_with_phone_number_and_customers(client, org, engine):
         assert call["campaignId"] == campaign["id"]
         assert call["status"] == "scheduled"
         assert call["phoneNumberId"] == "pn_1"
-        assert "endedReason" not in call and "startedAt" not in call
+        assert "endedReason" not in call
+        assert "startedAt" not in call
     by_position = sorted(calls.values(), key=lambda call: call["position"])
     assert [call["position"] for call in by_position] == [0, 1, 2]
     assert [call["customer"]["number"] for call in by_position] == [c["number"] for c in sent]
@@ -82,11 +84,15 @@ async def test_create_with_dial_plan(client, org, engine):
         "pn_south",
     ]
     for echoed, sent in zip(campaign["dialPlan"], dial_plan, strict=True):
-        assert [c["number"] for c in echoed["customers"]] == [c["number"] for c in sent["customers"]]
+        assert [c["number"] for c in echoed["customers"]] == [
+            c["number"] for c in sent["customers"]
+        ]
         assert [c["name"] for c in echoed["customers"]] == [c["name"] for c in sent["customers"]]
     calls = sorted(campaign["calls"].values(), key=lambda call: call["position"])
     assert [call["position"] for call in calls] == [0, 1, 2, 3, 4]
-    assert [call["customer"]["number"] for call in calls] == [customer(i)["number"] for i in range(5)]
+    assert [call["customer"]["number"] for call in calls] == [
+        customer(i)["number"] for i in range(5)
+    ]
     assert [call["phoneNumberId"] for call in calls] == [
         "pn_east",
         "pn_east",
@@ -116,8 +122,10 @@ async def test_targets_workflow_or_squad(client, org):
     workflow = await create(client, org, campaign_body(assistantId=..., workflowId="wf_1"))
     squad = await create(client, org, campaign_body(assistantId=..., squadId="sq_1"))
 
-    assert workflow["workflowId"] == "wf_1" and "assistantId" not in workflow
-    assert squad["squadId"] == "sq_1" and "assistantId" not in squad
+    assert workflow["workflowId"] == "wf_1"
+    assert "assistantId" not in workflow
+    assert squad["squadId"] == "sq_1"
+    assert "assistantId" not in squad
 
 
 async def test_max_concurrency_defaults_to_10(client, make_org):
@@ -195,8 +203,11 @@ async def test_extra_configuration_is_echoed_as_given(client, org):
     extra = {
         "assistantOverrides": {"variableValues": {"plan": "gold", "note": None}, "x": [1, 2]},
         "squadOverrides": {"variableValues": {"tier": 2}},
-        "server": {"url": "https://hooks.example.com/vapi", "timeoutSeconds": 5,
-                   "headers": {"X-Token": "t"}},
+        "server": {
+            "url": "https://hooks.example.com/vapi",
+            "timeoutSeconds": 5,
+            "headers": {"X-Token": "t"},
+        },
         "serverMessages": ["campaign.started", "contact.completed", "campaign.ended"],
         "predialPlan": {"enabled": True},
     }

@@ -19,8 +19,11 @@ async def test_unknown_route_is_404_in_vapi_shape(client, org):
 
 async def test_wrong_method_is_405_in_vapi_shape(client, org):
     campaign = await create(client, org)
-    for method, path in (("PUT", "/campaigns"), ("POST", f"/campaigns/{campaign['id']}"),
-                         ("DELETE", "/campaign")):
+    for method, path in (
+        ("PUT", "/campaigns"),
+        ("POST", f"/campaigns/{campaign['id']}"),
+        ("DELETE", "/campaign"),
+    ):
         response = await client.request(method, path, headers=org.headers)
         assert_error(response, 405, "Method Not Allowed")
 
@@ -55,7 +58,9 @@ async def test_streamed_body_over_the_limit_is_413(client, org, engine):
             yield content[start : start + 64 * 1024]
 
     request = client.build_request(
-        "POST", "/campaigns", content=chunks(),
+        "POST",
+        "/campaigns",
+        content=chunks(),
         headers={**org.headers, "content-type": "application/json"},
     )
     assert "content-length" not in request.headers
@@ -94,7 +99,8 @@ async def test_unexpected_exception_is_500_without_internals(app, org):
         "error": "Internal Server Error",
         "statusCode": 500,
     }
-    assert "hunter2" not in response.text and "RuntimeError" not in response.text
+    assert "hunter2" not in response.text
+    assert "RuntimeError" not in response.text
 
 
 async def test_failed_request_rolls_back(app, org, engine, monkeypatch):

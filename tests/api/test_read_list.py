@@ -179,7 +179,7 @@ async def test_id_filter(client, org, clock):
 
 
 async def test_status_filter(client, org, engine, clock):
-    scheduled, user_ended, running, finished, deleted = await series(client, org, clock, 5)
+    _scheduled, user_ended, running, finished, deleted = await series(client, org, clock, 5)
     response = await client.patch(
         f"/campaigns/{user_ended['id']}", json={"status": "ended"}, headers=org.headers
     )

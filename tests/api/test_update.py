@@ -34,8 +34,10 @@ async def get(client, org, campaign_id: str) -> dict:
 def dial_plan() -> list[dict]:
     return [
         {"phoneNumberId": "pn_east", "customers": [{"number": "+12125550100"}]},
-        {"phoneNumberId": "pn_west", "customers": [{"number": "+14155550101"},
-                                                    {"number": "+14155550102"}]},
+        {
+            "phoneNumberId": "pn_west",
+            "customers": [{"number": "+14155550101"}, {"number": "+14155550102"}],
+        },
     ]
 
 
@@ -94,7 +96,9 @@ async def test_switching_the_target_clears_the_others(client, org, subtests):
             response = await patch(client, org, created["id"], change)
             assert response.status_code == 200, response.text
             updated = response.json()
-            targets = {k: updated[k] for k in ("assistantId", "workflowId", "squadId") if k in updated}
+            targets = {
+                k: updated[k] for k in ("assistantId", "workflowId", "squadId") if k in updated
+            }
             assert targets == expected
             assert await get(client, org, created["id"]) == updated
 
@@ -241,7 +245,10 @@ INVALID_PATCHES = {
         {"dialPlan": [{"phoneNumberId": "p", "customers": [{"number": "555"}]}]},
         "dialPlan.0.customers.0.number must be a valid E.164 phone number",
     ),
-    "customers": ({"customers": [{"number": "+14155550100"}]}, "property customers should not exist"),
+    "customers": (
+        {"customers": [{"number": "+14155550100"}]},
+        "property customers should not exist",
+    ),
     "orgId": ({"orgId": new_id()}, "property orgId should not exist"),
     "empty name": ({"name": ""}, "name must have at least 1 character"),
 }
@@ -324,7 +331,8 @@ async def test_ending_an_in_progress_campaign_lets_placed_calls_finish(client, o
     }
     assert_counters_add_up(ended)
     events = await fetch(
-        engine, "SELECT call_id::text AS id FROM call_events WHERE campaign_id = :c",
+        engine,
+        "SELECT call_id::text AS id FROM call_events WHERE campaign_id = :c",
         c=created["id"],
     )
     assert sorted(e["id"] for e in events) == sorted(by_position[p]["id"] for p in (3, 4))

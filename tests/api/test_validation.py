@@ -276,8 +276,13 @@ ACCEPTED_CUSTOMERS = {
     "3 chars": {"number": "123", "numberE164CheckEnabled": False},
     "40 chars": {"number": "1" * 40, "numberE164CheckEnabled": False},
     "15 digits": {"number": "+123456789012345"},
-    "length limits": {"number": "+14155550100", "name": "x" * 40, "email": "e" * 40,
-                      "externalId": "i" * 40, "extension": "1" * 10},
+    "length limits": {
+        "number": "+14155550100",
+        "name": "x" * 40,
+        "email": "e" * 40,
+        "externalId": "i" * 40,
+        "extension": "1" * 10,
+    },
     "sipUri only": {"sipUri": "sip:ada@example.com"},
 }
 
@@ -305,7 +310,8 @@ async def test_null_means_not_given(client, org):
     body["customers"] = [{"number": "+14155550100", "name": None, "email": None}]
     campaign = await create(client, org, body)
     assert campaign["assistantId"] == "asst_1"
-    assert "workflowId" not in campaign and "squadId" not in campaign
+    assert "workflowId" not in campaign
+    assert "squadId" not in campaign
     assert campaign["maxConcurrency"] == 10
     assert "schedulePlan" not in campaign
     assert "name" not in campaign["customers"][0]

@@ -37,7 +37,9 @@ async def test_full_lifecycle_on_singular_paths(client, org, clock):
 
 async def test_both_prefixes_see_the_same_campaigns(client, org):
     via_plural = (await client.post("/campaigns", json=campaign_body(), headers=org.headers)).json()
-    via_singular = (await client.post("/campaign", json=campaign_body(), headers=org.headers)).json()
+    via_singular = (
+        await client.post("/campaign", json=campaign_body(), headers=org.headers)
+    ).json()
 
     for prefix in ("/campaign", "/campaigns"):
         for campaign in (via_plural, via_singular):

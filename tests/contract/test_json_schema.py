@@ -36,8 +36,11 @@ def _rebase(node: Any) -> Any:
     """Point the seed's local component references at the OpenAPI document."""
     if isinstance(node, dict):
         return {
-            key: (OPENAPI_URI + value if key == "$ref" and value.startswith(LOCAL_REF) else
-                  _rebase(value))
+            key: (
+                OPENAPI_URI + value
+                if key == "$ref" and value.startswith(LOCAL_REF)
+                else _rebase(value)
+            )
             for key, value in node.items()
             if key != "$id"  # "#/components/schemas/Campaign" is not a usable base URI
         }
@@ -47,9 +50,7 @@ def _rebase(node: Any) -> Any:
 
 
 def validator_for(schema: dict[str, Any], openapi: dict[str, Any]) -> Draft202012Validator:
-    registry: Registry = Registry().with_resource(
-        OPENAPI_URI, DRAFT202012.create_resource(openapi)
-    )
+    registry: Registry = Registry().with_resource(OPENAPI_URI, DRAFT202012.create_resource(openapi))
     return Draft202012Validator(
         _rebase(schema), registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
     )
@@ -96,8 +97,13 @@ async def test_responses_validate_against_the_seed(
     with_number = await create(client, org, campaign_body(3, assistantOverrides={"x": 1}))
     dial_plan = [
         {"phoneNumberId": "pn_a", "customers": [{"number": "+12125550100", "name": "A"}]},
-        {"phoneNumberId": "pn_b", "customers": [{"number": "abc", "numberE164CheckEnabled": False},
-                                                 {"sipUri": "sip:b@example.com"}]},
+        {
+            "phoneNumberId": "pn_b",
+            "customers": [
+                {"number": "abc", "numberE164CheckEnabled": False},
+                {"sipUri": "sip:b@example.com"},
+            ],
+        },
     ]
     with_dial_plan = await create(
         client,
@@ -124,7 +130,9 @@ async def test_responses_validate_against_the_seed(
 
     bodies = [with_number, with_dial_plan, got, *listed["results"], patched, ended, deleted]
     assert len(bodies) == 8
-    assert "endedReason" in ended and "schedulePlan" in with_dial_plan and "dialPlan" in got
+    assert "endedReason" in ended
+    assert "schedulePlan" in with_dial_plan
+    assert "dialPlan" in got
     for body in bodies:
         assert_valid(seed_validator, body)
         assert_valid(campaign_validator, body)
@@ -164,8 +172,10 @@ def test_the_seed_validator_is_not_a_rubber_stamp(seed_validator):
 def _resolve(schema: dict[str, Any], openapi: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in schema:
         name = schema["$ref"].removeprefix(LOCAL_REF)
-        schema = {**openapi["components"]["schemas"][name],
-                  **{k: v for k, v in schema.items() if k != "$ref"}}
+        schema = {
+            **openapi["components"]["schemas"][name],
+            **{k: v for k, v in schema.items() if k != "$ref"},
+        }
     return schema
 
 
@@ -212,7 +222,10 @@ def test_campaign_component_matches_the_seed(openapi):
         # The seed's text is kept verbatim; where we add meaning it follows the seed's text.
         assert our_property["description"].startswith(seed_property["description"]), name
 
-        seed_types, our_types = json_types(seed_property, openapi), json_types(our_property, openapi)
+        seed_types, our_types = (
+            json_types(seed_property, openapi),
+            json_types(our_property, openapi),
+        )
         assert our_types, name
         for t in our_types:
             assert t in seed_types or (t == "integer" and "number" in seed_types), (

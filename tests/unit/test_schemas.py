@@ -36,8 +36,13 @@ def test_customer_count_spans_dial_plan_entries():
 
 def test_default_max_concurrency_is_not_marked_as_sent():
     dto = CreateCampaignDTO.model_validate(
-        {"name": "n", "assistantId": "a", "phoneNumberId": "p",
-         "customers": [{"number": "+14155550100"}], "maxConcurrency": None}
+        {
+            "name": "n",
+            "assistantId": "a",
+            "phoneNumberId": "p",
+            "customers": [{"number": "+14155550100"}],
+            "maxConcurrency": None,
+        }
     )
     assert dto.maxConcurrency == 10
     assert "maxConcurrency" not in dto.model_fields_set
@@ -54,8 +59,13 @@ def test_update_config_fields_exclude_name_and_status():
 def test_messages_name_the_json_path():
     found = messages(
         CreateCampaignDTO,
-        {"name": "n", "assistantId": "a", "phoneNumberId": "p", "extra": 1,
-         "customers": [{"number": "+14155550100"}, {"number": "x"}]},
+        {
+            "name": "n",
+            "assistantId": "a",
+            "phoneNumberId": "p",
+            "extra": 1,
+            "customers": [{"number": "+14155550100"}, {"number": "x"}],
+        },
     )
     assert "property extra should not exist" in found
     assert any(m.startswith("customers.1.number must have at least 3 characters") for m in found)
