@@ -30,7 +30,9 @@ async def make_dispatcher(sessions: async_sessionmaker[AsyncSession], clock: Fak
 
     async def factory(provider: TelephonyProvider, **overrides: Any) -> Dispatcher:
         dispatcher = Dispatcher(
-            sessions=sessions, provider=provider, settings=engine_settings(**overrides),
+            sessions=sessions,
+            provider=provider,
+            settings=engine_settings(**overrides),
             clock=clock,
         )
         if not isinstance(provider, SimulatedProvider):
@@ -46,8 +48,11 @@ async def make_dispatcher(sessions: async_sessionmaker[AsyncSession], clock: Fak
 @pytest.fixture
 def simulated(sessions: async_sessionmaker[AsyncSession], clock: FakeClock):  # type: ignore[no-untyped-def]
     def factory(**config: Any) -> SimulatedProvider:
-        values: dict[str, Any] = {"ring_seconds": (2.0, 4.0), "talk_seconds": (5.0, 20.0),
-                                  "seed": 7}
+        values: dict[str, Any] = {
+            "ring_seconds": (2.0, 4.0),
+            "talk_seconds": (5.0, 20.0),
+            "seed": 7,
+        }
         values.update(config)
         return SimulatedProvider(sessions=sessions, config=SimulationConfig(**values), clock=clock)
 

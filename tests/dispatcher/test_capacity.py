@@ -20,13 +20,21 @@ async def test_calls_without_capacity_wait_then_end_after_one_hour(
 ):
     # The network carries one call at a time and each call lasts 20 minutes: in one hour three
     # calls get through, the other two never find capacity.
-    campaign = (await client.post("/campaigns", json=campaign_body(n=5, maxConcurrency=5),
-                                  headers=org.headers)).json()
-    provider = simulated(max_active_calls=1, ring_seconds=(1.0, 1.0),
-                         talk_seconds=(1199.0, 1199.0), outcomes={"customer-ended-call": 1})
+    campaign = (
+        await client.post(
+            "/campaigns", json=campaign_body(n=5, maxConcurrency=5), headers=org.headers
+        )
+    ).json()
+    provider = simulated(
+        max_active_calls=1,
+        ring_seconds=(1.0, 1.0),
+        talk_seconds=(1199.0, 1199.0),
+        outcomes={"customer-ended-call": 1},
+    )
     dispatcher = await make_dispatcher(provider, capacity_retry_seconds=30)
     first = await dispatcher.tick()
-    assert first.placed == 1 and first.retried == 4
+    assert first.placed == 1
+    assert first.retried == 4
     started = clock.now
 
     async def ended() -> bool:
@@ -46,11 +54,15 @@ async def test_latest_at_closes_the_window_before_the_hour(
     client, org, clock, make_dispatcher, simulated, sessions
 ):
     latest = clock.now + timedelta(minutes=10)
-    body = campaign_body(n=4, maxConcurrency=1,
-                         schedulePlan={"earliestAt": iso_z(clock.now), "latestAt": iso_z(latest)})
+    body = campaign_body(
+        n=4,
+        maxConcurrency=1,
+        schedulePlan={"earliestAt": iso_z(clock.now), "latestAt": iso_z(latest)},
+    )
     campaign = (await client.post("/campaigns", json=body, headers=org.headers)).json()
-    provider = simulated(ring_seconds=(1.0, 1.0), talk_seconds=(239.0, 239.0),
-                         outcomes={"assistant-ended-call": 1})
+    provider = simulated(
+        ring_seconds=(1.0, 1.0), talk_seconds=(239.0, 239.0), outcomes={"assistant-ended-call": 1}
+    )
     dispatcher = await make_dispatcher(provider)
 
     async def ended() -> bool:
@@ -62,6 +74,7 @@ async def test_latest_at_closes_the_window_before_the_hour(
     # Calls of 4 minutes, one at a time, for 10 minutes: three get placed (at 0, 4 and 8 min).
     assert len(placed) == 3
     closed = [c for c in result["calls"].values() if c["endedReason"] == CLOSED]
-    assert len(closed) == 1 and closed[0]["endedAt"] >= iso_z(latest)
+    assert len(closed) == 1
+    assert closed[0]["endedAt"] >= iso_z(latest)
     assert "startedAt" not in closed[0]
     assert await scalar(sessions, "SELECT count(*) FROM sim_calls") == 3

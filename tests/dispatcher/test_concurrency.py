@@ -34,14 +34,18 @@ async def test_limits_hold_with_several_dispatchers(
         ids.append(response.json()["id"])
 
     provider = InstantProvider(hold_seconds=0.03)
-    engines = [create_async_engine(async_url(database_url), pool_size=3) for _ in range(dispatchers)]
+    engines = [
+        create_async_engine(async_url(database_url), pool_size=3) for _ in range(dispatchers)
+    ]
     settings = engine_settings(dispatcher_poll_interval=0.05)
     workers = [
         Dispatcher(sessions=session_factory(e), provider=provider, settings=settings, clock=utcnow)
         for e in engines
     ]
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(w.run(stop, engine=e)) for w, e in zip(workers, engines)]
+    tasks = [
+        asyncio.create_task(w.run(stop, engine=e)) for w, e in zip(workers, engines, strict=True)
+    ]
     try:
         for _ in range(600):
             if await scalar(sessions, "SELECT count(*) FROM campaigns WHERE status = 'ended'") == 2:
@@ -58,7 +62,8 @@ async def test_limits_hold_with_several_dispatchers(
     assert await scalar(sessions, "SELECT count(*) FROM calls WHERE status = 'ended'") == 50
     assert provider.dials == 50  # every call dialed exactly once
     by_campaign = {str(k): v for k, v in provider.max_by_campaign.items()}
-    assert by_campaign[ids[0]] <= 3 and by_campaign[ids[1]] <= 4
+    assert by_campaign[ids[0]] <= 3
+    assert by_campaign[ids[1]] <= 4
     assert max(provider.max_by_org.values()) <= 5
     # The limit was actually reached, so the assertions above had something to hold back.
     assert max(provider.max_by_org.values()) == 5

@@ -49,19 +49,25 @@ async def test_lease_recovery_places_each_call_exactly_once(
     network = simulated()
     first = await make_dispatcher(DiesMidDial(network, after_dial=after_dial))
     report = await first.tick()
-    assert report.unknown == 4 and report.placed == 0
+    assert report.unknown == 4
+    assert report.placed == 0
     # Still leased: nobody else may take these calls, and they hold their slots.
     second = await make_dispatcher(network)
     assert (await second.tick()).claimed == 0
     clock.advance(seconds=31)  # the lease (30 s) expires
     report = await second.tick()
-    assert report.claimed == 4 and report.placed == 4
+    assert report.claimed == 4
+    assert report.placed == 4
     sim = await rows(sessions, "SELECT call_id, dial_requests FROM sim_calls")
-    assert len(sim) == 4 and len({r.call_id for r in sim}) == 4
+    assert len(sim) == 4
+    assert len({r.call_id for r in sim}) == 4
     assert {r.dial_requests for r in sim} == ({2} if after_dial else {1})
     assert await scalar(sessions, "SELECT min(attempts) FROM calls") == 2
     queued = await rows(sessions, "SELECT call_id FROM call_events WHERE to_status = 'queued'")
     assert len(queued) == 4
+
+
+MID_DIAL = "SELECT count(*) FROM calls WHERE lease_owner IS NOT NULL AND status = 'scheduled'"
 
 
 def _worker(database_url: str, home: Path) -> subprocess.Popen[bytes]:
@@ -77,12 +83,14 @@ def _worker(database_url: str, home: Path) -> subprocess.Popen[bytes]:
     }
     return subprocess.Popen(
         [sys.executable, "-m", "campaign_service.cli", "worker"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
-async def _wait_for(condition, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait_for(condition, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if await condition():
             return
@@ -93,43 +101,50 @@ async def _wait_for(condition, timeout: float) -> None:
 async def test_killed_worker_process_loses_no_call_and_dials_none_twice(
     client, org, sessions, database_url, tmp_path
 ):
-    response = await client.post("/campaigns", json=campaign_body(n=12, maxConcurrency=4),
-                                 headers=org.headers)
+    response = await client.post(
+        "/campaigns", json=campaign_body(n=12, maxConcurrency=4), headers=org.headers
+    )
     campaign_id = response.json()["id"]
     doomed = _worker(database_url, tmp_path)
     survivor = None
     try:
+
         async def dialing() -> bool:
             # Calls claimed (leased) but not yet confirmed by the network: mid-dial.
-            return bool(await scalar(
-                sessions,
-                "SELECT count(*) FROM calls WHERE lease_owner IS NOT NULL AND status = 'scheduled'",
-            ))
+            return bool(
+                await scalar(
+                    sessions,
+                    MID_DIAL,
+                )
+            )
 
-        await _wait_for(dialing, timeout=60)
+        await _wait_for(dialing, seconds=60)
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=10)
         mid_dial = await scalar(
             sessions,
-            "SELECT count(*) FROM calls WHERE lease_owner IS NOT NULL AND status = 'scheduled'",
+            MID_DIAL,
         )
         assert mid_dial > 0
         survivor = _worker(database_url, tmp_path)
 
         async def campaign_ended() -> bool:
-            status = await scalar(sessions, "SELECT status FROM campaigns WHERE id = :id",
-                                  id=campaign_id)
+            status = await scalar(
+                sessions, "SELECT status FROM campaigns WHERE id = :id", id=campaign_id
+            )
             return status == "ended"
 
-        await _wait_for(campaign_ended, timeout=90)
+        await _wait_for(campaign_ended, seconds=90)
     finally:
         for process in (doomed, survivor):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=30)
-    assert survivor is not None and survivor.returncode == 0  # graceful SIGTERM stop
+    assert survivor is not None
+    assert survivor.returncode == 0
     calls = await rows(sessions, "SELECT id, status, attempts FROM calls")
-    assert len(calls) == 12 and all(c.status == "ended" for c in calls)
+    assert len(calls) == 12
+    assert all(c.status == "ended" for c in calls)
     assert any(c.attempts >= 2 for c in calls)  # the survivor recovered the killed dials
     sim = await rows(sessions, "SELECT call_id FROM sim_calls")
     assert len(sim) == len({r.call_id for r in sim})  # no call dialed twice

@@ -32,18 +32,21 @@ async def _apply_all(sessions, clock, call_id: str, events) -> None:
         async with unit_of_work(sessions) as session:
             await apply_call_event(
                 session,
-                CallEvent(uuid.UUID(call_id), event.status, event.ended_reason,
-                          event.provider_call_id),
+                CallEvent(
+                    uuid.UUID(call_id), event.status, event.ended_reason, event.provider_call_id
+                ),
                 source="test",
                 now=clock(),
             )
 
 
 async def _final_state(sessions, call_id: str):
-    call = (await rows(sessions, "SELECT status, ended_reason FROM calls WHERE id = :id",
-                       id=call_id))[0]
+    call = (
+        await rows(sessions, "SELECT status, ended_reason FROM calls WHERE id = :id", id=call_id)
+    )[0]
     events = await rows(
-        sessions, "SELECT from_status, to_status FROM call_events WHERE call_id = :id ORDER BY id",
+        sessions,
+        "SELECT from_status, to_status FROM call_events WHERE call_id = :id ORDER BY id",
         id=call_id,
     )
     return (call.status, call.ended_reason), [(e.from_status, e.to_status) for e in events]
@@ -66,15 +69,26 @@ async def test_duplicates_are_harmless(client, org, sessions, clock):
     await _apply_all(sessions, clock, call_id, doubled)
     state, events = await _final_state(sessions, call_id)
     assert state == ("ended", "voicemail")
-    assert events == [("scheduled", "queued"), ("queued", "ringing"),
-                      ("ringing", "in-progress"), ("in-progress", "ended")]
+    assert events == [
+        ("scheduled", "queued"),
+        ("queued", "ringing"),
+        ("ringing", "in-progress"),
+        ("in-progress", "ended"),
+    ]
 
 
 async def test_a_late_event_never_reopens_an_ended_call(client, org, sessions, clock):
     call_id = await _one_call(client, org)
-    await _apply_all(sessions, clock, call_id,
-                     [LIFECYCLE[3], CallEvent(uuid.UUID(int=0), S.ENDED,
-                                              ended_reason="customer-ended-call"), LIFECYCLE[2]])
+    await _apply_all(
+        sessions,
+        clock,
+        call_id,
+        [
+            LIFECYCLE[3],
+            CallEvent(uuid.UUID(int=0), S.ENDED, ended_reason="customer-ended-call"),
+            LIFECYCLE[2],
+        ],
+    )
     state, events = await _final_state(sessions, call_id)
     assert state == ("ended", "voicemail")
     assert events == [("scheduled", "ended")]

@@ -16,11 +16,16 @@ async def _campaign(client, org, **overrides):
 
 
 def _assert_counters_add_up(body):
-    total = (body["callsCounterScheduled"] + body["callsCounterQueued"]
-             + body["callsCounterInProgress"] + body["callsCounterEnded"])
+    total = (
+        body["callsCounterScheduled"]
+        + body["callsCounterQueued"]
+        + body["callsCounterInProgress"]
+        + body["callsCounterEnded"]
+    )
     assert total == len(body["calls"])
     assert body["callsCounterEndedVoicemail"] == sum(
-        1 for c in body["calls"].values()
+        1
+        for c in body["calls"].values()
         if c["status"] == "ended" and c.get("endedReason") == "voicemail"
     )
 
@@ -52,7 +57,8 @@ async def test_campaign_starts_at_earliest_at_and_not_before(
     assert body["callsCounterScheduled"] == 2
     clock.advance(seconds=1)
     report = await dispatcher.tick()
-    assert report.activated == 1 and report.placed == 2
+    assert report.activated == 1
+    assert report.placed == 2
 
 
 async def test_campaign_runs_to_the_end_with_counters_always_adding_up(
@@ -84,19 +90,27 @@ async def test_campaign_runs_to_the_end_with_counters_always_adding_up(
     events = await rows(sessions, "SELECT call_id, from_status, to_status FROM call_events")
     order = ["scheduled", "queued", "ringing", "in-progress", "forwarding", "ended"]
     assert all(order.index(e.from_status) < order.index(e.to_status) for e in events)
-    assert await scalar(sessions, "SELECT count(DISTINCT call_id) FROM call_events "
-                                  "WHERE to_status = 'ended'") == 12
+    assert (
+        await scalar(
+            sessions, "SELECT count(DISTINCT call_id) FROM call_events WHERE to_status = 'ended'"
+        )
+        == 12
+    )
 
 
-async def test_calls_are_placed_in_position_order(client, org, clock, make_dispatcher, simulated,
-                                                  sessions):
+async def test_calls_are_placed_in_position_order(
+    client, org, clock, make_dispatcher, simulated, sessions
+):
     dial_plan = [
-        {"phoneNumberId": "pn_a", "customers": [{"number": "+14155550001"},
-                                                {"number": "+14155550002"}]},
+        {
+            "phoneNumberId": "pn_a",
+            "customers": [{"number": "+14155550001"}, {"number": "+14155550002"}],
+        },
         {"phoneNumberId": "pn_b", "customers": [{"number": "+14155550003"}]},
     ]
-    campaign = await _campaign(client, org, phoneNumberId=..., customers=..., dialPlan=dial_plan,
-                               maxConcurrency=1)
+    campaign = await _campaign(
+        client, org, phoneNumberId=..., customers=..., dialPlan=dial_plan, maxConcurrency=1
+    )
     provider = simulated()
     dispatcher = await make_dispatcher(provider)
 
@@ -109,8 +123,11 @@ async def test_calls_are_placed_in_position_order(client, org, clock, make_dispa
         "SELECT k.position, k.phone_number_id FROM call_events e JOIN calls k ON k.id = e.call_id "
         "WHERE e.to_status = 'queued' ORDER BY e.id",
     )
-    assert [(p.position, p.phone_number_id) for p in placed] == [(0, "pn_a"), (1, "pn_a"),
-                                                                 (2, "pn_b")]
+    assert [(p.position, p.phone_number_id) for p in placed] == [
+        (0, "pn_a"),
+        (1, "pn_a"),
+        (2, "pn_b"),
+    ]
     assert campaign["dialPlan"][1]["phoneNumberId"] == "pn_b"
 
 
@@ -118,14 +135,16 @@ async def test_ending_by_user_stops_dispatch_and_lets_calls_finish(
     client, org, clock, make_dispatcher, simulated, sessions
 ):
     campaign = await _campaign(client, org, n=5, maxConcurrency=2)
-    provider = simulated(ring_seconds=(1.0, 1.0), talk_seconds=(30.0, 30.0),
-                         outcomes={"customer-ended-call": 1})
+    provider = simulated(
+        ring_seconds=(1.0, 1.0), talk_seconds=(30.0, 30.0), outcomes={"customer-ended-call": 1}
+    )
     dispatcher = await make_dispatcher(provider)
     assert (await dispatcher.tick()).placed == 2
     clock.advance(seconds=2)
     await provider.deliver_due(dispatcher.events)
-    ended = await client.patch(f"/campaigns/{campaign['id']}", json={"status": "ended"},
-                               headers=org.headers)
+    ended = await client.patch(
+        f"/campaigns/{campaign['id']}", json={"status": "ended"}, headers=org.headers
+    )
     assert ended.status_code == 200
     assert ended.json()["endedReason"] == "campaign.in-progress.ended-by-user"
     assert ended.json()["callsCounterInProgress"] == 2
@@ -160,4 +179,5 @@ async def test_rejected_call_ends_with_the_providers_reason(
     assert {c["endedReason"] for c in body["calls"].values()} == {
         "call.start.error-get-phone-number"
     }
-    assert body["status"] == "ended" and body["endedReason"] == "campaign.ended.success"
+    assert body["status"] == "ended"
+    assert body["endedReason"] == "campaign.ended.success"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from campaign_service.schema_types import InputModel, OutputModel, PaginationMeta, Timestamp
 
@@ -42,7 +42,7 @@ class CallDetails(OutputModel):
 
 
 class CallListQuery(InputModel):
-    model_config = {"extra": "ignore"}
+    model_config = ConfigDict(extra="ignore")
 
     status: CallStatus | None = Field(default=None, description="Only calls in this status.")
     page: int = Field(default=1, ge=1, description="Page number, starting at 1.")

@@ -19,8 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 IN_FLIGHT_SQL = (
-    "(status IN ('queued', 'ringing', 'in-progress', 'forwarding') "
-    "OR lease_expires_at IS NOT NULL)"
+    "(status IN ('queued', 'ringing', 'in-progress', 'forwarding') OR lease_expires_at IS NOT NULL)"
 )
 
 
@@ -166,7 +165,11 @@ async def claim_for_org(
         if count:
             claimed.extend(
                 await _claim_from_campaign(
-                    session, campaign_id=campaign_id, count=count, owner=owner, now=now,
+                    session,
+                    campaign_id=campaign_id,
+                    count=count,
+                    owner=owner,
+                    now=now,
                     lease_until=lease_until,
                 )
             )
@@ -202,8 +205,7 @@ async def _claim_from_campaign(
             SELECT {_CLAIM_COLUMNS} FROM k JOIN campaigns c ON c.id = k.campaign_id
             """
         ),
-        {"campaign": campaign_id, "count": count, "owner": owner, "now": now,
-         "until": lease_until},
+        {"campaign": campaign_id, "count": count, "owner": owner, "now": now, "until": lease_until},
     )
     return _claimed(rows.all())
 

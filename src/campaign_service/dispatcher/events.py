@@ -8,8 +8,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from campaign_service.calls.events import CallEvent, apply_call_event
+from campaign_service.calls.events import CallEvent, apply_call_events
+from campaign_service.calls.schemas import CallStatus
 from campaign_service.db.session import unit_of_work
+from campaign_service.observability import metrics
 from campaign_service.timeutil import Clock
 
 log = logging.getLogger(__name__)
@@ -20,7 +22,11 @@ class EventRecorder:
     into the next one (group commit), so a burst of events costs a few transactions."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, clock: Clock, source: str,
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        clock: Clock,
+        source: str,
         max_batch: int = 1000,
     ) -> None:
         self.sessions = sessions
@@ -60,10 +66,7 @@ class EventRecorder:
 
     async def apply(self, events: Sequence[CallEvent]) -> int:
         """Apply events in order in one transaction; returns how many changed a call."""
-        now = self.clock()
-        changed = 0
         async with unit_of_work(self.sessions) as session:
-            for event in events:
-                if await apply_call_event(session, event, source=self.source, now=now):
-                    changed += 1
-        return changed
+            applied = await apply_call_events(session, events, source=self.source, now=self.clock())
+        metrics.CALLS_ENDED.inc(sum(1 for a in applied if a.to_status is CallStatus.ENDED))
+        return len(applied)

@@ -19,7 +19,8 @@ from campaign_service.campaigns.schemas import CampaignEndedReason, CampaignStat
 from campaign_service.campaigns.state import can_transition
 
 S = CampaignStatus
-assert can_transition(S.SCHEDULED, S.IN_PROGRESS) and can_transition(S.IN_PROGRESS, S.ENDED)
+assert can_transition(S.SCHEDULED, S.IN_PROGRESS)
+assert can_transition(S.IN_PROGRESS, S.ENDED)
 
 
 async def activate_due_campaigns(session: AsyncSession, *, now: datetime) -> list[uuid.UUID]:
@@ -46,25 +47,30 @@ async def activate_due_campaigns(session: AsyncSession, *, now: datetime) -> lis
     return [r.id for r in rows]
 
 
-async def close_capacity_windows(
-    session: AsyncSession, *, now: datetime, window: timedelta
-) -> int:
+async def close_capacity_windows(session: AsyncSession, *, now: datetime, window: timedelta) -> int:
     """End calls that never got a slot once the window closes: one hour (the setting) after
     the campaign started, or latestAt, whichever comes first."""
     expired = (
-        await session.execute(
-            text(
-                """
+        (
+            await session.execute(
+                text(
+                    """
                 SELECT id FROM campaigns
                 WHERE status = 'in-progress'
                   AND LEAST(started_at + :window, COALESCE(latest_at, 'infinity')) <= :now
                 """
-            ),
-            {"now": now, "window": window},
+                ),
+                {"now": now, "window": window},
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     return await end_unplaced_calls(
-        session, campaign_ids=expired, ended_reason=CAPACITY_WINDOW_CLOSED, source="engine",
+        session,
+        campaign_ids=expired,
+        ended_reason=CAPACITY_WINDOW_CLOSED,
+        source="engine",
         now=now,
     )
 
@@ -73,18 +79,25 @@ async def sweep_ended_campaigns(session: AsyncSession, *, now: datetime) -> int:
     """A call can come back unplaced after its campaign was ended (the provider had no
     capacity for it); end it as the user's cancellation would have."""
     ended = (
-        await session.execute(
-            text(
-                """
+        (
+            await session.execute(
+                text(
+                    """
                 SELECT DISTINCT k.campaign_id FROM calls k JOIN campaigns c ON c.id = k.campaign_id
                 WHERE c.status = 'ended' AND k.status = 'scheduled'
                   AND k.lease_expires_at IS NULL
                 """
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     return await end_unplaced_calls(
-        session, campaign_ids=ended, ended_reason=CANCELLED_BEFORE_PLACED, source="engine",
+        session,
+        campaign_ids=ended,
+        ended_reason=CANCELLED_BEFORE_PLACED,
+        source="engine",
         now=now,
     )
 

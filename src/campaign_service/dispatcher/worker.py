@@ -5,8 +5,10 @@ One pass (`tick`) does, each step in its own short transaction:
   2. end calls whose capacity window closed, and leftovers of ended campaigns;
   3. claim calls (recovering expired leases first) under the concurrency limits;
   4. place the claimed calls with the provider, with no transaction open;
-  5. record each outcome (accepted, rejected, no capacity) in one transaction;
+  5. record the outcomes (accepted, rejected, no capacity) in one transaction;
   6. finish campaigns whose calls have all ended.
+Steps 1, 2, 6 and the lease recovery are "maintenance"; a pass woken by a freed slot skips
+them (see `run`).
 Between passes it sleeps until a NOTIFY (a call ended, a campaign was created) or the poll
 interval, whichever comes first. Time comes from an injectable clock.
 """
@@ -16,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,7 +29,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from campaign_service.calls.events import DISPATCH_CHANNEL, CallEvent, apply_call_event
+from campaign_service.calls.events import DISPATCH_CHANNEL, CallEvent, apply_call_events
 from campaign_service.calls.schemas import CallStatus
 from campaign_service.db.session import unit_of_work
 from campaign_service.dispatcher import claims, scheduler
@@ -43,6 +47,9 @@ from campaign_service.telephony.base import (
 from campaign_service.timeutil import Clock, utcnow
 
 log = logging.getLogger(__name__)
+
+# Campaign-level steps (start, close windows, finish) need not run on every wake-up.
+MAINTENANCE_SECONDS = 0.25
 
 
 @dataclass
@@ -110,10 +117,27 @@ class Dispatcher:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.events = EventRecorder(sessions, clock=clock, source=provider.name)
         self._wake = asyncio.Event()
+        self._woken_at: float | None = None
         self._dial_slots = asyncio.Semaphore(settings.dispatcher_dial_concurrency)
 
-    async def tick(self) -> TickReport:
+    async def tick(self, *, maintenance: bool = True) -> TickReport:
+        """One pass. `maintenance=False` skips the campaign-level steps and lease recovery,
+        for the quick passes that a freed slot triggers."""
         report = TickReport()
+        if maintenance:
+            await self._maintain(report)
+        claimed = await self._claim(recover=maintenance)
+        report.claimed = len(claimed)
+        if claimed:
+            await self._place_all(claimed, report)
+        if maintenance:
+            async with unit_of_work(self.sessions) as session:
+                finished = await scheduler.finish_completed_campaigns(session, now=self.clock())
+            report.finished = len(finished)
+        metrics.DISPATCHER_TICKS.inc()
+        return report
+
+    async def _maintain(self, report: TickReport) -> None:
         now = self.clock()
         async with unit_of_work(self.sessions) as session:
             report.activated = len(await scheduler.activate_due_campaigns(session, now=now))
@@ -122,27 +146,19 @@ class Dispatcher:
                 session, now=now, window=timedelta(seconds=self.settings.capacity_window_seconds)
             )
             report.closed += await scheduler.sweep_ended_campaigns(session, now=now)
-        claimed = await self._claim()
-        report.claimed = len(claimed)
-        if claimed:
-            await self._place_all(claimed, report)
-        async with unit_of_work(self.sessions) as session:
-            report.finished = len(
-                await scheduler.finish_completed_campaigns(session, now=self.clock())
-            )
-        metrics.DISPATCHER_TICKS.inc()
-        return report
 
-    async def _claim(self) -> list[ClaimedCall]:
+    async def _claim(self, *, recover: bool) -> list[ClaimedCall]:
         now = self.clock()
         lease_until = now + timedelta(seconds=self.settings.dispatcher_lease_seconds)
         budget = self.settings.dispatcher_batch_size
-        async with unit_of_work(self.sessions) as session:
-            claimed = await claims.recover_expired_leases(
-                session, owner=self.owner, now=now, lease_until=lease_until, limit=budget
-            )
-        if claimed:
-            log.warning("recovering %d calls whose dispatcher stopped mid-dial", len(claimed))
+        claimed: list[ClaimedCall] = []
+        if recover:
+            async with unit_of_work(self.sessions) as session:
+                claimed = await claims.recover_expired_leases(
+                    session, owner=self.owner, now=now, lease_until=lease_until, limit=budget
+                )
+            if claimed:
+                log.warning("recovering %d calls whose dispatcher stopped mid-dial", len(claimed))
         async with self.sessions() as session:
             org_ids = await claims.orgs_with_due_calls(session, now=now)
         for org_id in org_ids:
@@ -150,7 +166,11 @@ class Dispatcher:
                 break
             async with unit_of_work(self.sessions) as session:
                 claimed += await claims.claim_for_org(
-                    session, org_id=org_id, owner=self.owner, now=now, lease_until=lease_until,
+                    session,
+                    org_id=org_id,
+                    owner=self.owner,
+                    now=now,
+                    lease_until=lease_until,
                     limit=budget - len(claimed),
                 )
         return claimed
@@ -159,16 +179,49 @@ class Dispatcher:
         outcomes = await asyncio.gather(*(self._place(call) for call in claimed))
         now = self.clock()
         retry_at = now + timedelta(seconds=self.settings.capacity_retry_seconds)
+        events: list[CallEvent] = []
+        retry: list[ClaimedCall] = []
+        for outcome in outcomes:
+            if outcome is None:
+                report.unknown += 1
+            elif outcome.provider_call_id is not None:
+                report.placed += 1
+                events.append(
+                    CallEvent(
+                        outcome.call.call_id,
+                        CallStatus.QUEUED,
+                        provider_call_id=outcome.provider_call_id,
+                        occurred_at=now,
+                    )
+                )
+            elif outcome.rejected_reason is not None:
+                report.rejected += 1
+                events.append(
+                    CallEvent(
+                        outcome.call.call_id,
+                        CallStatus.ENDED,
+                        ended_reason=outcome.rejected_reason,
+                        occurred_at=now,
+                    )
+                )
+            else:
+                retry.append(outcome.call)
+        report.retried = len(retry)
         async with unit_of_work(self.sessions) as session:
-            for outcome in outcomes:
-                await self._record(session, outcome, now=now, retry_at=retry_at, report=report)
+            await apply_call_events(session, events, source="dispatcher", now=now)
+            for call in retry:
+                await claims.release_for_retry(
+                    session, call_id=call.call_id, owner=self.owner, retry_at=retry_at, now=now
+                )
         metrics.CALLS_PLACED.inc(report.placed)
+        if report.placed and self._woken_at is not None:
+            metrics.DISPATCH_LAG.observe(time.monotonic() - self._woken_at)
+            self._woken_at = None
 
     async def _place(self, call: ClaimedCall) -> Outcome | None:
         async with self._dial_slots:
             try:
-                return Outcome(call, provider_call_id=await self.provider.place_call(
-                    place_request(call)))
+                provider_call_id = await self.provider.place_call(place_request(call))
             except NoCapacity:
                 return Outcome(call, no_capacity=True)
             except CallRejected as exc:
@@ -178,45 +231,33 @@ class Dispatcher:
                 # with the same idempotency key.
                 log.exception("placing call %s failed; its lease will be recovered", call.call_id)
                 return None
-
-    async def _record(
-        self, session: AsyncSession, outcome: Outcome | None, *, now: Any, retry_at: Any,
-        report: TickReport,
-    ) -> None:
-        if outcome is None:
-            report.unknown += 1
-        elif outcome.provider_call_id is not None:
-            report.placed += 1
-            event = CallEvent(outcome.call.call_id, CallStatus.QUEUED,
-                              provider_call_id=outcome.provider_call_id, occurred_at=now)
-            await apply_call_event(session, event, source="dispatcher", now=now)
-        elif outcome.rejected_reason is not None:
-            report.rejected += 1
-            event = CallEvent(outcome.call.call_id, CallStatus.ENDED,
-                              ended_reason=outcome.rejected_reason, occurred_at=now)
-            await apply_call_event(session, event, source="dispatcher", now=now)
-        else:
-            report.retried += 1
-            await claims.release_for_retry(
-                session, call_id=outcome.call.call_id, owner=self.owner, retry_at=retry_at,
-                now=now,
-            )
+            return Outcome(call, provider_call_id=provider_call_id)
 
     def wake(self) -> None:
+        if self._woken_at is None:
+            self._woken_at = time.monotonic()
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, engine: AsyncEngine | None = None) -> None:
-        """Dispatch until `stop` is set. With `engine`, LISTEN for wake-ups on a connection."""
+        """Dispatch until `stop` is set. With `engine`, LISTEN for wake-ups on a connection.
+
+        A NOTIFY (a call ended, a campaign was created) triggers a quick pass at once; the full
+        pass, with the campaign-level steps and lease recovery, runs at most every
+        MAINTENANCE_SECONDS and at least every poll interval."""
         await self.provider.start(self.events)
         listener = await self._listen(engine) if engine is not None else None
+        last_maintenance = -math.inf
         try:
             while not stop.is_set():
                 self._wake.clear()
+                due = time.monotonic() - last_maintenance >= MAINTENANCE_SECONDS
                 try:
-                    report = await self.tick()
+                    report = await self.tick(maintenance=due)
                 except Exception:
                     log.exception("dispatcher pass failed; retrying")
                     report = TickReport()
+                if due:
+                    last_maintenance = time.monotonic()
                 if report.busy:
                     continue
                 with contextlib.suppress(TimeoutError):
@@ -237,7 +278,7 @@ class Dispatcher:
             raw = await connection.get_raw_connection()
             driver = raw.driver_connection
             assert driver is not None
-            await driver.add_listener(DISPATCH_CHANNEL, lambda *_: self._wake.set())
+            await driver.add_listener(DISPATCH_CHANNEL, lambda *_: self.wake())
             return connection
         except Exception:
             log.exception("LISTEN failed; falling back to polling")

@@ -71,9 +71,14 @@ class InstantProvider:
         self._track(request, -1)
         await self._sink(
             [
-                CallEvent(request.call_id, CallStatus.IN_PROGRESS,
-                          provider_call_id=provider_call_id),
-                CallEvent(request.call_id, CallStatus.ENDED, ended_reason=self.outcome,
-                          provider_call_id=provider_call_id),
+                CallEvent(
+                    request.call_id, CallStatus.IN_PROGRESS, provider_call_id=provider_call_id
+                ),
+                CallEvent(
+                    request.call_id,
+                    CallStatus.ENDED,
+                    ended_reason=self.outcome,
+                    provider_call_id=provider_call_id,
+                ),
             ]
         )

@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 ANSWERED = frozenset(
     {"customer-ended-call", "assistant-ended-call", "silence-timed-out", "voicemail"}
 )
-NEVER_RINGS = frozenset({"customer-busy", "call.in-progress.error-sip-outbound-call-failed-to-connect"})
+NEVER_RINGS = frozenset(
+    {"customer-busy", "call.in-progress.error-sip-outbound-call-failed-to-connect"}
+)
 
 DEFAULT_OUTCOMES: dict[str, float] = {
     "customer-ended-call": 35,
@@ -193,14 +195,18 @@ class SimulatedProvider:
         now = self.clock()
         async with unit_of_work(self.sessions) as session:
             steps = (
-                await session.execute(
-                    select(SimCallStep)
-                    .where(SimCallStep.delivered_at.is_(None), SimCallStep.due_at <= now)
-                    .order_by(SimCallStep.due_at, SimCallStep.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
+                (
+                    await session.execute(
+                        select(SimCallStep)
+                        .where(SimCallStep.delivered_at.is_(None), SimCallStep.due_at <= now)
+                        .order_by(SimCallStep.due_at, SimCallStep.id)
+                        .limit(limit)
+                        .with_for_update(skip_locked=True)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             if not steps:
                 return 0
             events = [
@@ -262,4 +268,3 @@ class SimulatedProvider:
             timeout = self.max_poll_seconds if wait is None else min(wait, self.max_poll_seconds)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=max(timeout, 0.01))
-
