@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Wait before retrying a call the provider refused for lack of capacity.",
     )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port on which `worker` serves its Prometheus metrics (unset: none).",
+    )
     provider: Literal["simulated", "instant"] = Field(
         default="simulated",
         description="Telephony provider: `simulated` (realistic fake phone network) or "

@@ -70,7 +70,7 @@ async def test_lease_recovery_places_each_call_exactly_once(
 MID_DIAL = "SELECT count(*) FROM calls WHERE lease_owner IS NOT NULL AND status = 'scheduled'"
 
 
-def _worker(database_url: str, home: Path) -> subprocess.Popen[bytes]:
+def _worker(database_url: str, home: Path, **extra_env: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -80,6 +80,7 @@ def _worker(database_url: str, home: Path) -> subprocess.Popen[bytes]:
         "CAMPAIGN_SERVICE_DISPATCHER_LEASE_SECONDS": "2",
         "CAMPAIGN_SERVICE_DISPATCHER_POLL_INTERVAL": "0.2",
         "CAMPAIGN_SERVICE_LOG_FORMAT": "json",
+        **extra_env,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "campaign_service.cli", "worker"],

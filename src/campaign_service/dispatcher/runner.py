@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 
+from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_service.db.session import create_engine, session_factory
@@ -48,6 +49,9 @@ async def dispatcher_running(
 
 async def run_worker(database_url: str, settings: Settings) -> None:
     """The `worker` command: dispatch until SIGTERM or SIGINT, then stop gracefully."""
+    if settings.worker_metrics_port is not None:
+        # A worker serves no API, so its engine counters get a small endpoint of their own.
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
     engine = create_engine(database_url, pool_size=settings.db_pool_size)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
