@@ -18,7 +18,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from campaign_service.api.app import create_app
 from campaign_service.db.migrate import upgrade_to_head
@@ -72,8 +77,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     name = f"cs_test_{secrets.token_hex(4)}"
 
     async def admin(sql: str) -> None:
-        engine = create_async_engine(async_url(server.render_as_string(hide_password=False)),
-                                     isolation_level="AUTOCOMMIT")
+        engine = create_async_engine(
+            async_url(server.render_as_string(hide_password=False)), isolation_level="AUTOCOMMIT"
+        )
         async with engine.connect() as conn:
             await conn.execute(text(sql))
         await engine.dispose()

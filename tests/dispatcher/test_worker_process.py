@@ -39,4 +39,5 @@ async def test_worker_runs_a_campaign_and_serves_its_metrics(
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
     placed = [line for line in text.splitlines() if line.startswith("campaign_calls_placed_total")]
-    assert placed and float(placed[0].split()[-1]) == 3.0
+    assert placed
+    assert float(placed[0].split()[-1]) == 3.0

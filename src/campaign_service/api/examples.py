@@ -16,8 +16,11 @@ CREATE_EXAMPLES: dict[str, Example] = {
             "maxConcurrency": 5,
             "customers": [
                 {"number": "+14155550101", "name": "Ada Lovelace"},
-                {"number": "+14155550102", "name": "Alan Turing",
-                 "assistantOverrides": {"variableValues": {"plan": "gold"}}},
+                {
+                    "number": "+14155550102",
+                    "name": "Alan Turing",
+                    "assistantOverrides": {"variableValues": {"plan": "gold"}},
+                },
             ],
         },
     },

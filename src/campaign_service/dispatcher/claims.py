@@ -145,7 +145,7 @@ async def claim_for_org(
         )
     ).scalar_one()
     busy: dict[uuid.UUID, int] = {
-        row.campaign_id: row.count
+        row.campaign_id: int(row[1])
         for row in (
             await session.execute(
                 text(
