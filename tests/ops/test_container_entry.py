@@ -79,21 +79,27 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def container_env(
+def service_env(
     installed: Path, empty_database: Callable[[], str], tmp_path: Path
-) -> dict[str, str]:
-    """What a container of the api service sees, with the database and port pointed here."""
-    env = {
-        "PATH": f"{installed}{os.pathsep}/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        **dockerfile_env(),
-        **{k: str(v) for k, v in compose_service("api")["environment"].items()},
-    }
-    env["DATABASE_URL"] = empty_database()
-    env["CAMPAIGN_SERVICE_PORT"] = str(free_port())
-    env["CAMPAIGN_SERVICE_HOME"] = str(tmp_path / "home")
-    return env
+) -> dict[str, dict[str, str]]:
+    """What the api and worker containers see (image ENV, then the compose file's environment),
+    with the database, the ports and the data directory pointed here."""
+    database_url = empty_database()
+    envs = {}
+    for name in ("api", "worker"):
+        env = {
+            "PATH": f"{installed}{os.pathsep}/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "LANG": "C.UTF-8",
+            **dockerfile_env(),
+            **{k: str(v) for k, v in compose_service(name)["environment"].items()},
+        }
+        env["DATABASE_URL"] = database_url
+        env["CAMPAIGN_SERVICE_HOME"] = str(tmp_path / "home")
+        envs[name] = env
+    envs["api"]["CAMPAIGN_SERVICE_PORT"] = str(free_port())
+    envs["worker"]["CAMPAIGN_SERVICE_WORKER_METRICS_PORT"] = str(free_port())
+    return envs
 
 
 @pytest.fixture
@@ -115,17 +121,17 @@ def start(
             process.wait()
 
 
-def wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
         try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.25)
-    raise AssertionError(f"no /health within {START_TIMEOUT}s:\n{log.read_text()}")
+    raise AssertionError(f"no answer from {url} within {START_TIMEOUT}s:\n{log.read_text()}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -156,15 +162,19 @@ def test_image_contract() -> None:
 @pytest.mark.slow
 def test_compose_api_and_worker_start_from_the_installed_wheel(
     installed: Path,
-    container_env: dict[str, str],
+    service_env: dict[str, dict[str, str]],
     start: Callable[[str, list[str], dict[str, str]], subprocess.Popen[bytes]],
     tmp_path: Path,
 ) -> None:
+    container_env = service_env["api"]
     base_url = f"http://127.0.0.1:{container_env['CAMPAIGN_SERVICE_PORT']}"
+    worker_env = service_env["worker"]
+    worker_metrics = f"http://127.0.0.1:{worker_env['CAMPAIGN_SERVICE_WORKER_METRICS_PORT']}"
     # Both migrate the empty database at once: the advisory lock lets one do it.
     api = start("api", compose_service("api")["command"], container_env)
-    worker = start("worker", compose_service("worker")["command"], container_env)
-    wait_until_up(base_url, api, tmp_path / "api.log")
+    worker = start("worker", compose_service("worker")["command"], worker_env)
+    wait_until_up(f"{base_url}/health", api, tmp_path / "api.log")
+    wait_until_up(f"{worker_metrics}/metrics", worker, tmp_path / "worker.log")
 
     assert httpx.get(f"{base_url}/health").json() == {"status": "ok"}
     ready = httpx.get(f"{base_url}/ready")
@@ -198,9 +208,15 @@ def test_compose_api_and_worker_start_from_the_installed_wheel(
     assert "campaign_service_http_requests_total" in httpx.get(f"{base_url}/metrics").text
 
     assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+    assert "campaign_dispatcher_ticks_total" in httpx.get(f"{worker_metrics}/metrics").text
+    worker_check = compose_service("worker")["healthcheck"]["test"]
+    assert worker_check[0] == "CMD"
+    assert subprocess.run(worker_check[1:], env=worker_env, timeout=30).returncode == 0
+
     stop(api)
     stop(worker)
     assert subprocess.run(healthcheck, env=container_env, timeout=30).returncode == 1
+    assert subprocess.run(worker_check[1:], env=worker_env, timeout=30).returncode == 1
 
     lines = [json.loads(line) for line in (tmp_path / "api.log").read_text().splitlines()]
     assert "Application shutdown complete." in [e["message"] for e in lines]

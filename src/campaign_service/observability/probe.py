@@ -1,5 +1,9 @@
-"""Container health check: `python -m campaign_service.observability.probe` exits 0 if /health
-answers 200 on this machine (the slim image has no curl)."""
+"""Container health checks (the slim image has no curl).
+
+`python -m campaign_service.observability.probe` exits 0 if the API's /health answers 200 on
+CAMPAIGN_SERVICE_PORT; `... probe worker` does the same for a worker's /metrics on
+CAMPAIGN_SERVICE_WORKER_METRICS_PORT.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,10 @@ import sys
 import urllib.request
 
 TIMEOUT_SECONDS = 4.0
+TARGETS = {
+    "api": ("CAMPAIGN_SERVICE_PORT", "8000", "/health"),
+    "worker": ("CAMPAIGN_SERVICE_WORKER_METRICS_PORT", "9100", "/metrics"),
+}
 
 
 def probe(port: int, path: str = "/health") -> bool:
@@ -21,10 +29,14 @@ def probe(port: int, path: str = "/health") -> bool:
         return False
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    target = args[0] if args else "api"
+    if target not in TARGETS:
+        sys.exit(f"usage: python -m campaign_service.observability.probe [{'|'.join(TARGETS)}]")
     # Read the variable directly: building Settings would also validate unrelated settings.
-    port = int(os.environ.get("CAMPAIGN_SERVICE_PORT", "8000"))
-    sys.exit(0 if probe(port) else 1)
+    variable, default, path = TARGETS[target]
+    sys.exit(0 if probe(int(os.environ.get(variable, default)), path) else 1)
 
 
 if __name__ == "__main__":
