@@ -75,8 +75,15 @@ def campaign_routes(app) -> list[tuple[str, str]]:
     ]
 
 
-def test_campaign_routes_are_what_this_test_expects(app):
-    routes = set(campaign_routes(app))
+async def test_another_orgs_campaign_is_invisible_on_every_route(client, app, make_org):
+    owner = await make_org(name="Owner")
+    intruder = await make_org(name="Intruder")
+    theirs = await create(client, owner, campaign_body(2))
+    mine = await create(client, intruder, campaign_body(1))
+    call_id = next(iter(theirs["calls"]))
+    bodies = {"POST": campaign_body(1), "PATCH": {"status": "ended", "name": "hijacked"}}
+
+    routes = campaign_routes(app)
     for prefix in ("/campaigns", "/campaign"):
         assert {
             ("GET", prefix),
@@ -86,22 +93,10 @@ def test_campaign_routes_are_what_this_test_expects(app):
             ("DELETE", prefix + "/{id}"),
             ("GET", prefix + "/{id}/calls"),
             ("GET", prefix + "/{id}/calls/{callId}"),
-        } <= routes
-    assert all(
-        "{" not in path or path.endswith(("{id}", "/calls", "{callId}")) for _, path in routes
-    )
-
-
-async def test_another_orgs_campaign_is_invisible_on_every_route(client, app, make_org):
-    owner = await make_org(name="Owner")
-    intruder = await make_org(name="Intruder")
-    theirs = await create(client, owner, campaign_body(2))
-    mine = await create(client, intruder, campaign_body(1))
-    call_id = next(iter(theirs["calls"]))
-    bodies = {"POST": campaign_body(1), "PATCH": {"status": "ended", "name": "hijacked"}}
+        } <= set(routes)
 
     checked = 0
-    for method, template in campaign_routes(app):
+    for method, template in routes:
         if "{id}" not in template:
             continue
         path = template.replace("{id}", theirs["id"]).replace("{callId}", call_id)
@@ -112,6 +107,11 @@ async def test_another_orgs_campaign_is_invisible_on_every_route(client, app, ma
         assert_error(response, 404, "not found")
         checked += 1
     assert checked >= 10
+    # Routes without a campaign ID are the two collections, covered by the list checks below
+    # (a new one would need its own tenancy check here).
+    assert {r for r in routes if "{id}" not in r[1]} == {
+        (method, prefix) for method in ("GET", "POST") for prefix in ("/campaigns", "/campaign")
+    }
 
     for prefix in ("/campaigns", "/campaign"):
         for params in ({}, {"id": theirs["id"]}, {"status": "scheduled"}, {"limit": 1000}):

@@ -202,9 +202,9 @@ INVALID: dict[str, tuple[Any, str]] = {
 
 async def test_invalid_creates_are_refused_and_write_nothing(client, org, engine, subtests):
     await create(client, org)  # so "writes nothing" is checked against non-empty tables
-    before = await row_counts(engine)
     for case, (body, needle) in INVALID.items():
         with subtests.test(case):
+            before = await row_counts(engine)
             response = await client.post("/campaigns", json=body, headers=org.headers)
             assert_validation_error(response, needle)
             assert await row_counts(engine) == before
@@ -221,9 +221,9 @@ MALFORMED = {
 
 async def test_malformed_bodies(client, org, engine, subtests):
     await create(client, org)
-    before = await row_counts(engine)
     for case, (content, needle) in MALFORMED.items():
         with subtests.test(case):
+            before = await row_counts(engine)
             response = await client.post(
                 "/campaigns",
                 content=content,
@@ -261,13 +261,6 @@ async def test_exactly_10000_customers_are_accepted(client, org, engine):
     assert campaign["callsCounterScheduled"] == 10_000
     assert len(campaign["calls"]) == 10_000
     assert (await row_counts(engine))["calls"] == 10_000
-
-
-async def test_10000_customers_across_dial_plan_entries_are_accepted(client, org, engine):
-    body = campaign_body(phoneNumberId=..., customers=..., dialPlan=dial_plan(4_000, 6_000))
-    campaign = await create(client, org, body)
-    assert len(campaign["calls"]) == 10_000
-    assert [len(e["customers"]) for e in campaign["dialPlan"]] == [4_000, 6_000]
 
 
 ACCEPTED_CUSTOMERS = {

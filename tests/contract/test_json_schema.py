@@ -60,12 +60,17 @@ def component(openapi: dict[str, Any], name: str) -> dict[str, Any]:
     return {"$ref": LOCAL_REF + name, "components": openapi["components"]}
 
 
+_DOCUMENT: dict[str, Any] = {}
+
+
 @pytest.fixture
 async def openapi(client) -> dict[str, Any]:
-    response = await client.get("/openapi.json")
-    assert response.status_code == 200
-    document: dict[str, Any] = response.json()
-    return document
+    """The app's /openapi.json (fetched once: generating it is the slow part of these tests)."""
+    if not _DOCUMENT:
+        response = await client.get("/openapi.json")
+        assert response.status_code == 200
+        _DOCUMENT.update(response.json())
+    return _DOCUMENT
 
 
 @pytest.fixture
