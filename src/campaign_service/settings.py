@@ -97,10 +97,11 @@ class Settings(BaseSettings):
         default=None, description="Seed for outcomes and durations; the same seed repeats a run."
     )
     sim_ring_seconds: tuple[float, float] | None = Field(
-        default=None, description="Ringing time range `min,max` (overrides the preset)."
+        default=None, description="Ringing time range as JSON `[min, max]` (overrides the preset)."
     )
     sim_talk_seconds: tuple[float, float] | None = Field(
-        default=None, description="Conversation length range `min,max` (overrides the preset)."
+        default=None,
+        description="Conversation length range as JSON `[min, max]` (overrides the preset).",
     )
     sim_dial_latency_seconds: float = Field(
         default=0.0, ge=0, description="Delay before the simulated network accepts a dial."

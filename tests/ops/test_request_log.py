@@ -139,6 +139,7 @@ async def test_unhandled_error_is_logged_as_500_with_the_id(
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.get("/boom", headers={"X-Request-ID": "err-1"})
     assert response.status_code == 500
+    assert response.headers["X-Request-ID"] == "err-1"
     assert response.json() == {
         "message": "Internal server error",
         "error": "Internal Server Error",
@@ -147,6 +148,7 @@ async def test_unhandled_error_is_logged_as_500_with_the_id(
     (request,) = request_records(caplog)
     assert request.fields["status"] == 500  # type: ignore[attr-defined]
     assert request.fields["route"] == "/boom"  # type: ignore[attr-defined]
-    (error,) = [r for r in caplog.records if r.getMessage() == "unhandled error"]
+    (error,) = [r for r in caplog.records if r.getMessage().startswith("unhandled error")]
+    assert error.exc_info is not None
     assert json.loads(JsonFormatter().format(error))["request_id"] == "err-1"
     request_id_var.set(None)

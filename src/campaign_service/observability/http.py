@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from campaign_service.api.errors import error_response
 from campaign_service.observability.context import request_id_var
 
 log = logging.getLogger("campaign_service.request")
+errors_log = logging.getLogger("campaign_service.errors")
 
 REQUEST_ID_HEADER = b"x-request-id"
 # An incoming id is reused only if it is short and cannot smuggle anything into logs or headers.
@@ -96,11 +98,12 @@ class RequestObservabilityMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500  # what the client gets if the app raises before starting a response
+        responded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 headers = [(k, v) for k, v in message.get("headers", []) if k != REQUEST_ID_HEADER]
                 headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
                 message = {**message, "headers": headers}
@@ -108,6 +111,22 @@ class RequestObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if responded:
+                self._record(scope, path, status, time.perf_counter() - started, request_id)
+                raise
+            # Answer here rather than in Starlette's outer error handler, so the 500 carries
+            # the X-Request-ID the log line names.
+            errors_log.exception(
+                "unhandled error while serving %s %s",
+                scope["method"],
+                path,
+                extra={"fields": {"request_id": request_id}},
+            )
+            await error_response(500, "Internal server error")(scope, receive, send_with_id)
+            self._record(scope, path, 500, time.perf_counter() - started, request_id)
+            request_id_var.reset(token)
+            return
         except BaseException:
             self._record(scope, path, status, time.perf_counter() - started, request_id)
             # Not reset: Starlette's outermost error middleware logs the traceback after this
