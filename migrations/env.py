@@ -45,8 +45,9 @@ async def _run_online() -> None:
 
 
 def _run_offline() -> None:
-    context.configure(url=str(async_url(_database_url())), target_metadata=target_metadata,
-                      literal_binds=True)
+    context.configure(
+        url=str(async_url(_database_url())), target_metadata=target_metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -26,7 +26,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("concurrency_limit", sa.Integer(), nullable=False),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        sa.CheckConstraint("concurrency_limit >= 1", name=op.f("ck_orgs_concurrency_limit_positive")),
+        sa.CheckConstraint(
+            "concurrency_limit >= 1", name=op.f("ck_orgs_concurrency_limit_positive")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_orgs")),
     )
     op.create_table(
@@ -36,8 +38,9 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(64), nullable=False),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("revoked_at", TS, nullable=True),
-        sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_api_keys_org_id_orgs"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["orgs.id"], name=op.f("fk_api_keys_org_id_orgs"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
     )
@@ -56,20 +59,25 @@ def upgrade() -> None:
         sa.Column("dial_plan_numbers", postgresql.JSONB(), nullable=True),
         sa.Column("earliest_at", TS, nullable=True),
         sa.Column("latest_at", TS, nullable=True),
-        sa.Column("has_schedule_plan", sa.Boolean(), server_default=sa.text("false"),
-                  nullable=False),
+        sa.Column(
+            "has_schedule_plan", sa.Boolean(), server_default=sa.text("false"), nullable=False
+        ),
         sa.Column("max_concurrency", sa.Integer(), nullable=False),
-        sa.Column("extra_config", postgresql.JSONB(), server_default=sa.text("'{}'"),
-                  nullable=False),
+        sa.Column(
+            "extra_config", postgresql.JSONB(), server_default=sa.text("'{}'"), nullable=False
+        ),
         sa.Column("started_at", TS, nullable=True),
         sa.Column("ended_at", TS, nullable=True),
         sa.Column("archived_at", TS, nullable=True),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", TS, server_default=sa.func.now(), nullable=False),
-        sa.CheckConstraint("status IN ('scheduled', 'in-progress', 'ended')",
-                           name=op.f("ck_campaigns_status_valid")),
-        sa.CheckConstraint("max_concurrency BETWEEN 1 AND 500",
-                           name=op.f("ck_campaigns_max_concurrency_range")),
+        sa.CheckConstraint(
+            "status IN ('scheduled', 'in-progress', 'ended')",
+            name=op.f("ck_campaigns_status_valid"),
+        ),
+        sa.CheckConstraint(
+            "max_concurrency BETWEEN 1 AND 500", name=op.f("ck_campaigns_max_concurrency_range")
+        ),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_campaigns_org_id_orgs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
     )
@@ -93,8 +101,9 @@ def upgrade() -> None:
             "status IN ('scheduled', 'queued', 'ringing', 'in-progress', 'forwarding', 'ended')",
             name=op.f("ck_calls_status_valid"),
         ),
-        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"],
-                                name=op.f("fk_calls_campaign_id_campaigns")),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_calls_campaign_id_campaigns")
+        ),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_calls_org_id_orgs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calls")),
         sa.UniqueConstraint("campaign_id", "position", name="uq_calls_campaign_position"),
@@ -110,9 +119,12 @@ def upgrade() -> None:
         sa.Column("ended_reason", sa.Text(), nullable=True),
         sa.Column("source", sa.String(40), nullable=False),
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        sa.ForeignKeyConstraint(["call_id"], ["calls.id"], name=op.f("fk_call_events_call_id_calls")),
-        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"],
-                                name=op.f("fk_call_events_campaign_id_campaigns")),
+        sa.ForeignKeyConstraint(
+            ["call_id"], ["calls.id"], name=op.f("fk_call_events_call_id_calls")
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_call_events_campaign_id_campaigns")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_call_events")),
     )
     op.create_index(op.f("ix_call_events_call_id"), "call_events", ["call_id"])

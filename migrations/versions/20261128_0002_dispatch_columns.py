@@ -62,6 +62,11 @@ def downgrade() -> None:
     op.drop_index("ix_calls_lease_expires_at", table_name="calls")
     op.drop_index("ix_calls_org_in_flight", table_name="calls")
     op.drop_index("ix_calls_due", table_name="calls")
-    for column in ("provider_call_id", "next_attempt_at", "lease_expires_at", "lease_owner",
-                   "attempts"):
+    for column in (
+        "provider_call_id",
+        "next_attempt_at",
+        "lease_expires_at",
+        "lease_owner",
+        "attempts",
+    ):
         op.drop_column("calls", column)
