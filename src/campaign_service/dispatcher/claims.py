@@ -185,29 +185,20 @@ async def _claim_from_campaign(
     now: datetime,
     lease_until: datetime,
 ) -> list[ClaimedCall]:
-    # The attempt is recorded (attempts + 1, lease) and committed before the provider is
-    # called, so a crash mid-dial leaves a visible, recoverable trace.
-    rows = await session.execute(
-        text(
-            f"""
-            WITH picked AS (
-                SELECT id FROM calls
-                WHERE campaign_id = :campaign AND status = 'scheduled'
-                  AND lease_expires_at IS NULL
-                  AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
-                ORDER BY position LIMIT :count FOR UPDATE SKIP LOCKED
-            ), k AS (
-                UPDATE calls SET lease_owner = :owner, lease_expires_at = :until,
-                                 attempts = attempts + 1, updated_at = :now
-                WHERE id IN (SELECT id FROM picked)
-                RETURNING *
-            )
-            SELECT {_CLAIM_COLUMNS} FROM k JOIN campaigns c ON c.id = k.campaign_id
-            """
-        ),
-        {"campaign": campaign_id, "count": count, "owner": owner, "now": now, "until": lease_until},
+    picked = """
+        SELECT id FROM calls
+        WHERE campaign_id = :campaign AND status = 'scheduled' AND lease_expires_at IS NULL
+          AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
+        ORDER BY position LIMIT :count FOR UPDATE SKIP LOCKED
+    """
+    return await _lease(
+        session,
+        picked,
+        {"campaign": campaign_id, "count": count},
+        owner=owner,
+        now=now,
+        lease_until=lease_until,
     )
-    return _claimed(rows.all())
 
 
 async def recover_expired_leases(
@@ -216,14 +207,30 @@ async def recover_expired_leases(
     """Take over calls whose dispatcher died mid-dial. They already hold their slot; they are
     placed again with the same idempotency key, so a dial that did reach the provider is not
     repeated."""
+    picked = """
+        SELECT id FROM calls WHERE lease_expires_at < :now AND status = 'scheduled'
+        ORDER BY lease_expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
+    """
+    return await _lease(
+        session, picked, {"limit": limit}, owner=owner, now=now, lease_until=lease_until
+    )
+
+
+async def _lease(
+    session: AsyncSession,
+    picked_sql: str,
+    params: dict[str, Any],
+    *,
+    owner: str,
+    now: datetime,
+    lease_until: datetime,
+) -> list[ClaimedCall]:
+    """Lease the calls `picked_sql` selects. The attempt (attempts + 1, lease) is committed
+    before the provider is called, so a crash mid-dial leaves a visible, recoverable trace."""
     rows = await session.execute(
         text(
             f"""
-            WITH picked AS (
-                SELECT id FROM calls
-                WHERE lease_expires_at < :now AND status = 'scheduled'
-                ORDER BY lease_expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
-            ), k AS (
+            WITH picked AS ({picked_sql}), k AS (
                 UPDATE calls SET lease_owner = :owner, lease_expires_at = :until,
                                  attempts = attempts + 1, updated_at = :now
                 WHERE id IN (SELECT id FROM picked)
@@ -232,7 +239,7 @@ async def recover_expired_leases(
             SELECT {_CLAIM_COLUMNS} FROM k JOIN campaigns c ON c.id = k.campaign_id
             """
         ),
-        {"owner": owner, "now": now, "until": lease_until, "limit": limit},
+        {**params, "owner": owner, "now": now, "until": lease_until},
     )
     return _claimed(rows.all())
 
