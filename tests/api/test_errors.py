@@ -107,13 +107,13 @@ async def test_failed_request_rolls_back(app, org, engine, monkeypatch):
     """A crash after the service wrote rows must not leave them behind."""
     from campaign_service.campaigns import service
 
-    real = service._view
+    real = service.campaign_body
 
     async def crash(*args, **kwargs):
         await real(*args, **kwargs)
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(service, "_view", crash)
+    monkeypatch.setattr(service, "campaign_body", crash)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.post("/campaigns", json=campaign_body(3), headers=org.headers)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Row, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,19 +40,59 @@ async def get_campaign(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def insert_calls(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert call rows with COPY: 10,000 rows take tens of milliseconds."""
-    if not rows:
+_INSERT_CALLS = text(
+    """
+    INSERT INTO calls (id, campaign_id, org_id, position, dial_plan_index, phone_number_id,
+                       customer, status, created_at, updated_at)
+    SELECT gen_random_uuid(), :campaign, :org, (customer.ord - 1)::int, entry.index,
+           entry.phone_number_id, customer.value, 'scheduled', :now, :now
+    FROM jsonb_array_elements(CAST(:customers AS jsonb)) WITH ORDINALITY AS customer(value, ord)
+    JOIN unnest(CAST(:firsts AS int[]), CAST(:lasts AS int[]), CAST(:indexes AS int[]),
+                CAST(:numbers AS text[])) AS entry(first, last, index, phone_number_id)
+      ON customer.ord - 1 BETWEEN entry.first AND entry.last
+    """
+)
+
+
+async def insert_calls(
+    session: AsyncSession,
+    *,
+    campaign_id: uuid.UUID,
+    org_id: uuid.UUID,
+    entries: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """One call row per customer, numbered in upload (= dial) order across the entries.
+
+    `entries` are `{"index": dial-plan index or None, "phoneNumberId": ..., "customers": [...]}`.
+    All customers travel as one JSON array, and each entry as the range of positions it
+    covers; PostgreSQL expands them in a single statement (about 0.1 s for 10,000).
+    """
+    customers: list[Any] = []
+    firsts, lasts, indexes, numbers = [], [], [], []
+    for entry in entries:
+        if not entry["customers"]:
+            continue
+        firsts.append(len(customers))
+        customers.extend(entry["customers"])
+        lasts.append(len(customers) - 1)
+        indexes.append(entry["index"])
+        numbers.append(entry["phoneNumberId"])
+    if not customers:
         return
-    columns = list(rows[0])
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    records = [
-        tuple(json.dumps(row[c]) if c == "customer" else row[c] for c in columns) for row in rows
-    ]
-    await driver.copy_records_to_table("calls", records=records, columns=columns)
+    await session.execute(
+        _INSERT_CALLS,
+        {
+            "campaign": campaign_id,
+            "org": org_id,
+            "customers": orjson.dumps(customers).decode(),
+            "firsts": firsts,
+            "lasts": lasts,
+            "indexes": indexes,
+            "numbers": numbers,
+            "now": now,
+        },
+    )
 
 
 async def delete_calls(session: AsyncSession, *, campaign_id: uuid.UUID) -> None:
@@ -71,18 +111,6 @@ async def set_phone_number(
         .where(Call.campaign_id == campaign_id)
         .values(phone_number_id=phone_number_id, dial_plan_index=None, updated_at=now)
     )
-
-
-async def calls_of(session: AsyncSession, campaign_ids: Sequence[uuid.UUID]) -> Sequence[Row[Any]]:
-    """Every call row of these campaigns, in dial order."""
-    if not campaign_ids:
-        return []
-    stmt = (
-        select(*CALL_COLUMNS)
-        .where(Call.campaign_id.in_(campaign_ids))
-        .order_by(Call.campaign_id, Call.position)
-    )
-    return (await session.execute(stmt)).all()
 
 
 async def get_call(

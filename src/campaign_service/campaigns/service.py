@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import orjson
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.calls.bulk import end_unplaced_calls
@@ -16,16 +18,14 @@ from campaign_service.campaigns import repository as repo
 from campaign_service.campaigns import state
 from campaign_service.campaigns.schemas import (
     DEFAULT_MAX_CONCURRENCY,
-    Campaign,
     CampaignListQuery,
-    CampaignPaginatedResponse,
     CampaignStatus,
     CreateCampaignDTO,
     CreateCustomerDTO,
     DialPlanEntry,
     UpdateCampaignDTO,
 )
-from campaign_service.campaigns.views import call_details, campaign_view, group_calls
+from campaign_service.campaigns.views import call_details, campaign_bodies, campaign_body
 from campaign_service.db import models
 from campaign_service.errors import BadRequest, NotFound
 from campaign_service.schema_types import PaginationMeta
@@ -54,41 +54,34 @@ def _millis(now: datetime) -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def _call_rows(
+_CUSTOMERS = TypeAdapter(list[CreateCustomerDTO])
+
+
+def _call_entries(
     *,
-    campaign_id: uuid.UUID,
-    org_id: uuid.UUID,
     phone_number_id: str | None,
     customers: list[CreateCustomerDTO] | None,
     dial_plan: list[DialPlanEntry] | None,
-    now: datetime,
 ) -> list[dict[str, Any]]:
-    """One call row per customer, numbered in upload (= dial) order across dial-plan entries."""
-    groups: list[tuple[int | None, str, list[CreateCustomerDTO]]]
+    """The customers to call, grouped by the number that calls them (see insert_calls)."""
     if dial_plan is not None:
-        groups = [(i, entry.phoneNumberId, entry.customers) for i, entry in enumerate(dial_plan)]
-    else:
-        assert phone_number_id is not None
-        assert customers is not None
-        groups = [(None, phone_number_id, customers)]
-    rows: list[dict[str, Any]] = []
-    for index, number, group in groups:
-        for customer in group:
-            rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "campaign_id": campaign_id,
-                    "org_id": org_id,
-                    "position": len(rows),
-                    "dial_plan_index": index,
-                    "phone_number_id": number,
-                    "customer": customer.model_dump(exclude_none=True),
-                    "status": "scheduled",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-    return rows
+        return [
+            {
+                "index": i,
+                "phoneNumberId": entry.phoneNumberId,
+                "customers": _CUSTOMERS.dump_python(entry.customers, exclude_none=True),
+            }
+            for i, entry in enumerate(dial_plan)
+        ]
+    assert phone_number_id is not None
+    assert customers is not None
+    return [
+        {
+            "index": None,
+            "phoneNumberId": phone_number_id,
+            "customers": _CUSTOMERS.dump_python(customers, exclude_none=True),
+        }
+    ]
 
 
 def _check_concurrency(value: int, org: models.Org) -> None:
@@ -101,7 +94,7 @@ def _check_concurrency(value: int, org: models.Org) -> None:
 
 async def create_campaign(
     session: AsyncSession, *, org: models.Org, dto: CreateCampaignDTO, now: datetime
-) -> Campaign:
+) -> orjson.Fragment:
     """Store the campaign and one call record per customer in the caller's transaction."""
     now = _millis(now)
     if "maxConcurrency" in dto.model_fields_set:
@@ -138,21 +131,14 @@ async def create_campaign(
             "updated_at": now,
         },
     )
-    rows = _call_rows(
-        campaign_id=campaign_id,
-        org_id=org.id,
-        phone_number_id=dto.phoneNumberId,
-        customers=dto.customers,
-        dial_plan=dto.dialPlan,
-        now=now,
+    entries = _call_entries(
+        phone_number_id=dto.phoneNumberId, customers=dto.customers, dial_plan=dto.dialPlan
     )
-    await repo.insert_calls(session, rows)
+    await repo.insert_calls(
+        session, campaign_id=campaign_id, org_id=org.id, entries=entries, now=now
+    )
     await notify_dispatchers(session, org.id)
-    return await _view(session, campaign)
-
-
-async def _view(session: AsyncSession, campaign: models.Campaign) -> Campaign:
-    return campaign_view(campaign, await repo.calls_of(session, [campaign.id]))
+    return await campaign_body(session, campaign)
 
 
 async def _load(
@@ -166,8 +152,12 @@ async def _load(
     return campaign
 
 
-async def get_campaign(session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str) -> Campaign:
-    return await _view(session, await _load(session, org_id=org_id, campaign_id=campaign_id))
+async def get_campaign(
+    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str
+) -> orjson.Fragment:
+    return await campaign_body(
+        session, await _load(session, org_id=org_id, campaign_id=campaign_id)
+    )
 
 
 def _list_filters(query: CampaignListQuery) -> list[Any]:
@@ -200,7 +190,8 @@ def _list_filters(query: CampaignListQuery) -> list[Any]:
 
 async def list_campaigns(
     session: AsyncSession, *, org_id: uuid.UUID, query: CampaignListQuery
-) -> CampaignPaginatedResponse:
+) -> bytes:
+    """A CampaignPaginatedResponse body."""
     campaigns, total = await repo.page_of_campaigns(
         session,
         org_id=org_id,
@@ -209,12 +200,11 @@ async def list_campaigns(
         limit=query.limit,
         ascending=query.sortOrder == "ASC",
     )
-    calls = group_calls(await repo.calls_of(session, [c.id for c in campaigns]))
-    return CampaignPaginatedResponse.model_construct(
-        results=[campaign_view(c, calls.get(c.id, [])) for c in campaigns],
-        metadata=PaginationMeta.for_page(
-            total=total, page=query.page, limit=query.limit, sort_order=query.sortOrder
-        ),
+    metadata = PaginationMeta.for_page(
+        total=total, page=query.page, limit=query.limit, sort_order=query.sortOrder
+    )
+    return orjson.dumps(
+        {"results": await campaign_bodies(session, campaigns), "metadata": metadata.model_dump()}
     )
 
 
@@ -270,14 +260,10 @@ async def _apply_config(
         await repo.delete_calls(session, campaign_id=campaign.id)
         await repo.insert_calls(
             session,
-            _call_rows(
-                campaign_id=campaign.id,
-                org_id=campaign.org_id,
-                phone_number_id=None,
-                customers=None,
-                dial_plan=dto.dialPlan,
-                now=now,
-            ),
+            campaign_id=campaign.id,
+            org_id=campaign.org_id,
+            entries=_call_entries(phone_number_id=None, customers=None, dial_plan=dto.dialPlan),
+            now=now,
         )
 
 
@@ -288,12 +274,12 @@ async def update_campaign(
     campaign_id: str,
     dto: UpdateCampaignDTO,
     now: datetime,
-) -> Campaign:
+) -> orjson.Fragment:
     """Apply a PATCH: config changes while scheduled, a rename while not ended, or an end."""
     now = _millis(now)
     campaign = await _load(session, org_id=org.id, campaign_id=campaign_id, for_update=True)
     if not dto.model_fields_set:
-        return await _view(session, campaign)
+        return await campaign_body(session, campaign)
     current = CampaignStatus(campaign.status)
     if current is CampaignStatus.ENDED:
         raise BadRequest("campaign is ended and cannot be changed")
@@ -305,12 +291,12 @@ async def update_campaign(
         await _end_by_user(session, campaign, now)
     campaign.updated_at = now
     await session.flush()
-    return await _view(session, campaign)
+    return await campaign_body(session, campaign)
 
 
 async def archive_campaign(
     session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, now: datetime
-) -> Campaign:
+) -> orjson.Fragment:
     """DELETE: end the campaign if it is still running, then hide it from get and list."""
     now = _millis(now)
     campaign = await _load(session, org_id=org_id, campaign_id=campaign_id, for_update=True)
@@ -319,7 +305,7 @@ async def archive_campaign(
     campaign.archived_at = now
     campaign.updated_at = now
     await session.flush()
-    return await _view(session, campaign)
+    return await campaign_body(session, campaign)
 
 
 async def list_calls(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -24,13 +25,16 @@ from campaign_service.campaigns.schemas import (
 router = APIRouter(responses=ERROR_RESPONSES)
 
 
-def json_body(model: BaseModel, status_code: int = 200) -> Response:
-    """Serialize once with Pydantic (no second validation pass); absent fields are omitted."""
-    return Response(
-        content=model.model_dump_json(exclude_none=True),
-        status_code=status_code,
-        media_type="application/json",
-    )
+def json_body(body: BaseModel | orjson.Fragment | bytes, status_code: int = 200) -> Response:
+    """Send a body serialized once: a model (absent fields omitted, no second validation
+    pass) or JSON the service already assembled."""
+    if isinstance(body, BaseModel):
+        content = body.model_dump_json(exclude_none=True).encode()
+    elif isinstance(body, orjson.Fragment):
+        content = orjson.dumps(body)
+    else:
+        content = body
+    return Response(content=content, status_code=status_code, media_type="application/json")
 
 
 @router.post("", status_code=201, response_model=Campaign, summary="Create a campaign")
