@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -87,6 +88,7 @@ class Campaign(Base):
         CheckConstraint("max_concurrency BETWEEN 1 AND 500", name="max_concurrency_range"),
         Index("ix_campaigns_org_created", "org_id", "created_at"),
         Index("ix_campaigns_live_status", "status", postgresql_where=text("status <> 'ended'")),
+        UniqueConstraint("id", "org_id", name="uq_campaigns_id_org_id"),
     )
 
 
@@ -94,8 +96,8 @@ class Call(Base):
     __tablename__ = "calls"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid.uuid4)
-    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id"))
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID)
     position: Mapped[int] = mapped_column(Integer)
     dial_plan_index: Mapped[int | None] = mapped_column(Integer)
     phone_number_id: Mapped[str] = mapped_column(Text)
@@ -112,10 +114,16 @@ class Call(Base):
     lease_owner: Mapped[str | None] = mapped_column(Text)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    provider_call_id: Mapped[str | None] = mapped_column(Text, index=True)
+    provider_call_id: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint(_in("status", CALL_STATUSES), name="status_valid"),
+        # The call's org is its campaign's org (one check per inserted row covers both).
+        ForeignKeyConstraint(
+            ["campaign_id", "org_id"],
+            ["campaigns.id", "campaigns.org_id"],
+            name="fk_calls_campaign_id_campaigns",
+        ),
         UniqueConstraint("campaign_id", "position", name="uq_calls_campaign_position"),
         Index("ix_calls_campaign_status", "campaign_id", "status"),
         Index(
@@ -131,6 +139,11 @@ class Call(Base):
                 "status IN ('queued', 'ringing', 'in-progress', 'forwarding') "
                 "OR lease_expires_at IS NOT NULL"
             ),
+        ),
+        Index(
+            "ix_calls_provider_call_id",
+            "provider_call_id",
+            postgresql_where=text("provider_call_id IS NOT NULL"),
         ),
         Index(
             "ix_calls_lease_expires_at",
