@@ -9,12 +9,14 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from campaign_service.timeutil import as_utc, iso_z
 
@@ -74,3 +76,28 @@ class PaginationMeta(OutputModel):
             hasNextPage=limit > 0 and page * limit < total,
             sortOrder="ASC" if sort_order == "ASC" else "DESC",
         )
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON integers, and floats with nothing after the point (Vapi's SDK sends 5.0 for 5).
+    # Strings and booleans are refused, as Vapi's own validation does.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "must be an integer number")
+    if isinstance(value, float) and not value.is_integer():
+        raise PydanticCustomError(
+            "int_from_float", "must be an integer number, not {value}", {"value": value}
+        )
+    return int(value)
+
+
+def _json_bool(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "must be a boolean (true or false)")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer in a request body: 5 or 5.0, never "5", true or 5.5."""
+
+JsonBool = Annotated[bool, BeforeValidator(_json_bool)]
+"""A boolean in a request body: true or false, never "false" or 0."""

@@ -151,7 +151,7 @@ async def test_invalid_max_concurrency_in_a_patch(client, make_org, subtests):
         9: "maxConcurrency 9 exceeds your organization's concurrency limit of 8",
         0: "maxConcurrency must be greater than or equal to 1",
         501: "maxConcurrency must be less than or equal to 500",
-        1.5: "maxConcurrency must be a valid integer",
+        1.5: "maxConcurrency must be an integer number, not 1.5",
     }
     for value, needle in cases.items():
         with subtests.test(str(value)):

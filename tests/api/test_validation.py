@@ -167,8 +167,21 @@ INVALID: dict[str, tuple[Any, str]] = {
     ),
     "maxConcurrency 2.5": (
         campaign_body(maxConcurrency=2.5),
-        "maxConcurrency must be a valid integer",
+        "maxConcurrency must be an integer number, not 2.5",
     ),
+    "maxConcurrency as a string": (
+        campaign_body(maxConcurrency="5"),
+        "maxConcurrency must be an integer number",
+    ),
+    "maxConcurrency as a boolean": (
+        campaign_body(maxConcurrency=True),
+        "maxConcurrency must be an integer number",
+    ),
+    "numberE164CheckEnabled as a string": (
+        with_customer(number="abc123", numberE164CheckEnabled="false"),
+        "customers.0.numberE164CheckEnabled must be a boolean (true or false)",
+    ),
+    "name of spaces": (campaign_body(name="   "), "name must not be blank"),
     "unknown top-level property": (
         campaign_body(customer={"number": "+14155550100"}),
         "property customer should not exist",

@@ -10,16 +10,25 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from campaign_service.calls.schemas import CallDetails
 from campaign_service.schema_types import (
     InputModel,
     InputTimestamp,
+    JsonBool,
     OutputModel,
     PaginationMeta,
     Timestamp,
+    WholeNumber,
 )
 
 MAX_CUSTOMERS = 10_000
@@ -113,7 +122,7 @@ def _d(name: str, extra: str = "") -> Any:
 class CreateCustomerDTO(InputModel):
     """One customer (a phone number and who is behind it) to call."""
 
-    numberE164CheckEnabled: bool = Field(
+    numberE164CheckEnabled: JsonBool = Field(
         default=True,
         description="This is the flag to toggle the E164 check for the `number` field. When "
         "true (the default) the number must be E.164 (+14155551234); when false it must still "
@@ -208,14 +217,23 @@ class SchedulePlan(InputModel):
 
 
 class PredialPlan(InputModel):
-    enabled: bool | None = Field(
+    enabled: JsonBool | None = Field(
         default=None,
         description="Whether the campaign.predial webhook runs (true when omitted).",
     )
 
 
-MaxConcurrency = Annotated[int, Field(ge=1, le=MAX_CONCURRENCY)]
-NonEmptyName = Annotated[str, Field(min_length=1, max_length=400)]
+MaxConcurrency = Annotated[WholeNumber, Field(ge=1, le=MAX_CONCURRENCY)]
+
+
+def _not_blank(value: str) -> str:
+    if value and not value.strip():
+        raise PydanticCustomError("blank", "must not be blank")
+    return value
+
+
+# A name must say something: whitespace alone is refused.
+NonEmptyName = Annotated[str, Field(min_length=1, max_length=400), AfterValidator(_not_blank)]
 
 
 def _rule_error(messages: list[str]) -> PydanticCustomError:
