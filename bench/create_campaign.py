@@ -17,48 +17,21 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import socket
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from scratch import scratch_database
 
 from campaign_service.api.app import create_app
-from campaign_service.cli import database_url
-from campaign_service.db.migrate import upgrade_to_head
-from campaign_service.db.session import async_url, create_engine, session_factory, unit_of_work
+from campaign_service.db.session import create_engine, session_factory, unit_of_work
 from campaign_service.orgs.service import create_org
 from campaign_service.settings import Settings
-
-
-async def _admin(server_url: str, sql: str) -> None:
-    engine = create_async_engine(async_url(server_url), isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(sql))
-    await engine.dispose()
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new database on the configured (or embedded) server, migrated, dropped afterwards."""
-    server = make_url(database_url(Settings()))
-    server_url = server.render_as_string(hide_password=False)
-    name = f"cs_bench_create_{secrets.token_hex(4)}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_to_head(url)
-        yield url
-    finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _new_api_key(url: str) -> str:
@@ -208,7 +181,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     args = parser.parse_args()
 
-    with scratch_database() as url:
+    with scratch_database("cs_bench_create") as url:
         api_key = asyncio.run(_new_api_key(url))
         print(f"{args.customers} customers, {args.runs} runs per step")
         report(

@@ -12,49 +12,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import signal
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from scratch import scratch_database
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from campaign_service.campaigns.schemas import CreateCampaignDTO
 from campaign_service.campaigns.service import create_campaign
-from campaign_service.cli import database_url
-from campaign_service.db.migrate import upgrade_to_head
 from campaign_service.db.models import Org
-from campaign_service.db.session import async_url, create_engine, session_factory, unit_of_work
+from campaign_service.db.session import create_engine, session_factory, unit_of_work
 from campaign_service.orgs.service import create_org
-from campaign_service.settings import Settings
-
-
-async def _admin(server_url: str, sql: str) -> None:
-    engine = create_async_engine(async_url(server_url), isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(sql))
-    await engine.dispose()
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    server = make_url(database_url(Settings()))
-    name = f"cs_bench_{secrets.token_hex(4)}"
-    server_url = server.render_as_string(hide_password=False)
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_to_head(url)
-        yield url
-    finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _seed(url: str, campaigns: list[tuple[int, int]], org_limit: int) -> None:
@@ -129,7 +101,7 @@ def _wait_all_ended(url: str, timeout: float) -> None:
 def throughput(workers: int, calls: int) -> float:
     """Calls placed per second while a backlog exists (first to last placement)."""
     per_campaign = calls // 8
-    with scratch_database() as url:
+    with scratch_database("cs_bench_dispatch") as url:
         asyncio.run(_seed(url, [(per_campaign, 500)] * 8, org_limit=4000))
         procs = _start_workers(url, workers)
         try:
@@ -152,7 +124,7 @@ def throughput(workers: int, calls: int) -> float:
 def next_call_delay(workers: int, chain: int) -> list[float]:
     """Seconds from each call's end to the next call of the same campaign being placed, for
     campaigns that dial one call at a time."""
-    with scratch_database() as url:
+    with scratch_database("cs_bench_dispatch") as url:
         asyncio.run(_seed(url, [(chain, 1)] * 4, org_limit=10))
         procs = _start_workers(url, workers)
         try:
