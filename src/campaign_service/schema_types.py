@@ -55,6 +55,10 @@ InputTimestamp = Annotated[
 """A timestamp in requests: with or without fraction, Z or +hh:mm; naive means UTC."""
 
 
+# Far beyond any real page, and small enough that page x limit stays a valid SQL offset.
+MAX_PAGE = 1_000_000_000
+
+
 class PaginationMeta(OutputModel):
     """Vapi's pagination metadata."""
 

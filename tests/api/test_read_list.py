@@ -123,6 +123,7 @@ BAD_QUERIES = {
     "page=0": "page must be greater than or equal to 1",
     "page=-3": "page must be greater than or equal to 1",
     "page=1.5": "page must be a valid integer",
+    "page=1249766910993822120900": "page must be less than or equal to 1000000000",
     "limit=ten": "limit must be a valid integer",
     "sortOrder=UP": "sortOrder must be 'ASC' or 'DESC'",
     "sortBy=name": "sortBy must be 'createdAt', 'duration' or 'cost'",

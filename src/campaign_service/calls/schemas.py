@@ -7,7 +7,13 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from campaign_service.schema_types import InputModel, OutputModel, PaginationMeta, Timestamp
+from campaign_service.schema_types import (
+    MAX_PAGE,
+    InputModel,
+    OutputModel,
+    PaginationMeta,
+    Timestamp,
+)
 
 
 class CallStatus(StrEnum):
@@ -45,7 +51,7 @@ class CallListQuery(InputModel):
     model_config = ConfigDict(extra="ignore")
 
     status: CallStatus | None = Field(default=None, description="Only calls in this status.")
-    page: int = Field(default=1, ge=1, description="Page number, starting at 1.")
+    page: int = Field(default=1, ge=1, le=MAX_PAGE, description="Page number, starting at 1.")
     limit: int = Field(default=100, ge=0, le=1000, description="Items per page (0 to 1000).")
     sortOrder: Literal["ASC", "DESC"] = Field(
         default="ASC", description="Order by position (dial order)."

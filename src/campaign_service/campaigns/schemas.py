@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from campaign_service.calls.schemas import CallDetails
 from campaign_service.schema_types import (
+    MAX_PAGE,
     InputModel,
     InputTimestamp,
     JsonBool,
@@ -421,7 +422,7 @@ class CampaignListQuery(InputModel):
         description="Only campaigns in this status. `cancelled` matches campaigns ended by the "
         "user; `archived` campaigns are deleted and never listed, so it matches nothing.",
     )
-    page: int = Field(default=1, ge=1, description="Page number, starting at 1.")
+    page: int = Field(default=1, ge=1, le=MAX_PAGE, description="Page number, starting at 1.")
     limit: int = Field(default=100, ge=0, le=1000, description="Items per page (0 to 1000).")
     sortOrder: SortOrder = Field(default=SortOrder.DESC, description="ASC or DESC.")
     sortBy: Literal["createdAt", "duration", "cost"] = Field(
