@@ -3,6 +3,7 @@ output timestamps and the small enums of Vapi's API."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -46,9 +47,31 @@ Timestamp = Annotated[
 ]
 """A timestamp in responses: ISO 8601 UTC with milliseconds and Z."""
 
+ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    # Pydantic would also read numbers ("0.5") as Unix times; the API speaks ISO 8601 only.
+    if isinstance(value, str) and not ISO_DATE_TIME.match(value):
+        raise PydanticCustomError(
+            "datetime_format", "must be an ISO 8601 date-time such as 2026-07-02T18:01:12.000Z"
+        )
+    if not isinstance(value, str | datetime):
+        raise PydanticCustomError("datetime_type", "must be an ISO 8601 date-time string")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return as_utc(value)
+    except OverflowError:  # e.g. 0001-01-01T01:00:00+07:00 is before year 1 in UTC
+        raise PydanticCustomError("datetime_range", "is out of range") from None
+
+
 InputTimestamp = Annotated[
     datetime,
-    AfterValidator(as_utc),
+    BeforeValidator(_iso_text),
+    AfterValidator(_in_utc),
     PlainSerializer(iso_z, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]

@@ -128,7 +128,8 @@ BAD_QUERIES = {
     "sortOrder=UP": "sortOrder must be 'ASC' or 'DESC'",
     "sortBy=name": "sortBy must be 'createdAt', 'duration' or 'cost'",
     "status=paused": "status must be",
-    "createdAtGt=yesterday": "createdAtGt must be a valid datetime",
+    "createdAtGt=yesterday": "createdAtGt must be an ISO 8601 date-time",
+    "updatedAtLt=0.5": "updatedAtLt must be an ISO 8601 date-time",
     "updatedAtLe=2026-13-01T00:00:00Z": "updatedAtLe must be a valid datetime",
 }
 

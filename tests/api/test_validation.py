@@ -155,7 +155,20 @@ INVALID: dict[str, tuple[Any, str]] = {
     ),
     "earliestAt not a date": (
         campaign_body(schedulePlan={"earliestAt": "next tuesday"}),
-        "schedulePlan.earliestAt must be a valid datetime",
+        "schedulePlan.earliestAt must be an ISO 8601 date-time",
+    ),
+    "earliestAt as a Unix time": (
+        campaign_body(schedulePlan={"earliestAt": 1767225600}),
+        "schedulePlan.earliestAt must be an ISO 8601 date-time string",
+    ),
+    "latestAt before year 1 in UTC": (
+        campaign_body(
+            schedulePlan={
+                "earliestAt": "0001-01-01T00:00:00Z",
+                "latestAt": "0001-01-01T01:38:49+07:36",
+            }
+        ),
+        "schedulePlan.latestAt is out of range",
     ),
     "maxConcurrency 0": (
         campaign_body(maxConcurrency=0),
