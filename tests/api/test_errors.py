@@ -19,13 +19,14 @@ async def test_unknown_route_is_404_in_vapi_shape(client, org):
 
 async def test_wrong_method_is_405_in_vapi_shape(client, org):
     campaign = await create(client, org)
-    for method, path in (
-        ("PUT", "/campaigns"),
-        ("POST", f"/campaigns/{campaign['id']}"),
-        ("DELETE", "/campaign"),
+    for method, path, allowed in (
+        ("PUT", "/campaigns", "GET, POST"),
+        ("POST", f"/campaigns/{campaign['id']}", "DELETE, GET, PATCH"),
+        ("DELETE", "/campaign", "GET, POST"),
     ):
         response = await client.request(method, path, headers=org.headers)
         assert_error(response, 405, "Method Not Allowed")
+        assert response.headers["Allow"] == allowed
 
 
 def padded_body(size: int) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -76,12 +77,25 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(400, validation_messages(list(exc.errors())))
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     response = error_response(exc.status_code, str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        # Starlette names only the first route that matched the path; list them all.
+        response.headers["Allow"] = ", ".join(sorted(_methods_for(request)))
     return response
+
+
+def _methods_for(request: Request) -> set[str]:
+    """The methods the OpenAPI document lists for every path template matching this path."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {method.upper() for method in operations}
+    return methods
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
