@@ -11,7 +11,7 @@ LIMIT = 1024 * 1024  # the `settings` fixture's max_body_bytes
 
 
 async def test_unknown_route_is_404_in_vapi_shape(client, org):
-    for path in ("/nope", "/campaigns/x/y/z", "/v2/campaign"):
+    for path in ("/nope", "/campaigns/x/y/z", "/v3/campaign"):
         response = await client.get(path, headers=org.headers)
         body = assert_error(response, 404)
         assert body == {"message": "Not Found", "error": "Not Found", "statusCode": 404}

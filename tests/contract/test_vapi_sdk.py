@@ -187,3 +187,27 @@ async def test_sdk_bad_key_is_401(app, recorder):
     assert raised.value.status_code == 401
     assert raised.value.body["message"].startswith("Invalid Key")
     assert len(recorder.requests) == 1
+
+
+async def test_sdk_v2_methods(sdk, recorder):
+    created = await sdk.campaigns.campaign_controller_create_v_2(
+        name="v2", assistant_id="asst_1", phone_number_id="pn_1", customers=customers(3)
+    )
+    summary = await sdk.campaigns.campaign_controller_find_one_v_2(
+        created.id, include_counters=True
+    )
+    assert summary.id == created.id
+    assert summary.contact_counters.pending == 3
+    assert summary.call_metrics.dialed == 0
+    listed = await sdk.campaigns.campaign_controller_find_all_v_2(include_counters=True, limit=5.0)
+    assert [c.id for c in listed.results] == [created.id]
+    contacts = await sdk.campaigns.campaign_controller_get_campaign_v_2_contacts(
+        created.id, status=["contact.pending", "contact.failed"], limit=2.0
+    )
+    assert [c.status for c in contacts.results] == ["contact.pending", "contact.pending"]
+    assert contacts.metadata.total_items == 3
+    assert "status=contact.pending&status=contact.failed" in str(recorder.requests[-1].url)
+    cancelled = await sdk.campaigns.campaign_controller_update_v_2(created.id, status="cancelled")
+    assert cancelled.status == "ended"
+    removed = await sdk.campaigns.campaign_controller_remove_v_2(created.id)
+    assert removed.id == created.id

@@ -14,7 +14,7 @@ from campaign_service.api.body_limit import BodyLimitMiddleware
 from campaign_service.api.docs import install_docs
 from campaign_service.api.errors import install_error_handlers
 from campaign_service.api.openapi import install_openapi
-from campaign_service.api.routes import campaigns, health, metrics
+from campaign_service.api.routes import campaigns, campaigns_v2, health, metrics
 from campaign_service.db.session import create_engine, session_factory
 from campaign_service.dispatcher.runner import dispatcher_running
 from campaign_service.observability.http import HttpMetrics, RequestObservabilityMiddleware
@@ -43,6 +43,11 @@ TAGS = [
         "name": "Vapi-compatible paths",
         "description": "The same operations at Vapi's singular `/campaign` paths "
         "(for Vapi's SDKs).",
+    },
+    {
+        "name": "Vapi v2 paths",
+        "description": "Vapi's current API at `/v2/campaign`: summaries with contact counters, "
+        "and the contacts of a campaign with their outcomes.",
     },
     {"name": "Operations", "description": "Health and readiness probes, Prometheus metrics."},
 ]
@@ -103,6 +108,7 @@ def create_app(
         tags=["Vapi-compatible paths"],
         generate_unique_id_function=_vapi_operation_id,
     )
+    app.include_router(campaigns_v2.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     install_docs(app)

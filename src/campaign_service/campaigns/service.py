@@ -15,7 +15,7 @@ from campaign_service.calls.ended_reasons import CANCELLED_BEFORE_PLACED
 from campaign_service.calls.events import notify_dispatchers
 from campaign_service.calls.schemas import CallDetails, CallListQuery, CallPaginatedResponse
 from campaign_service.campaigns import repository as repo
-from campaign_service.campaigns import state
+from campaign_service.campaigns import state, v2
 from campaign_service.campaigns.schemas import (
     DEFAULT_MAX_CONCURRENCY,
     CampaignListQuery,
@@ -336,3 +336,38 @@ async def get_call(
     if row is None:
         raise NotFound(f"call {call_id} not found")
     return call_details(row)
+
+
+async def list_summaries(
+    session: AsyncSession, *, org_id: uuid.UUID, query: v2.CampaignListQueryV2
+) -> v2.CampaignSummaryPaginatedResponse:
+    """The v2 list: campaign summaries, with counters when asked."""
+    campaigns, total = await repo.page_of_campaigns(
+        session,
+        org_id=org_id,
+        filters=_list_filters(query),
+        offset=(query.page - 1) * query.limit,
+        limit=query.limit,
+        ascending=query.sortOrder == "ASC",
+    )
+    return v2.CampaignSummaryPaginatedResponse(
+        results=await v2.summaries(session, campaigns, counters=query.includeCounters),
+        metadata=PaginationMeta.for_page(
+            total=total, page=query.page, limit=query.limit, sort_order=query.sortOrder
+        ),
+    )
+
+
+async def get_summary(
+    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, counters: bool
+) -> v2.CampaignSummary:
+    campaign = await _load(session, org_id=org_id, campaign_id=campaign_id)
+    (summary,) = await v2.summaries(session, [campaign], counters=counters)
+    return summary
+
+
+async def list_contacts(
+    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, query: v2.ContactListQuery
+) -> v2.CampaignContactPaginatedResponse:
+    campaign = await _load(session, org_id=org_id, campaign_id=campaign_id)
+    return await v2.contacts_page(session, campaign_id=campaign.id, query=query)

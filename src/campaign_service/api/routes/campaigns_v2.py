@@ -1,0 +1,87 @@
+"""Vapi's v2 campaign paths (`/v2/campaign`), for clients of Vapi's current API.
+
+Create, update and delete behave exactly as on `/campaigns` and answer the full Campaign;
+get and list answer CampaignSummary (no audience, no call map) with optional counters, and
+`/contacts` lists the audience with each contact's outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from campaign_service.api.deps import CurrentOrg, Now, Session
+from campaign_service.api.errors import ERROR_RESPONSES
+from campaign_service.api.examples import CREATE_EXAMPLES, UPDATE_EXAMPLES
+from campaign_service.api.routes.campaigns import json_body
+from campaign_service.campaigns import service, v2
+from campaign_service.campaigns.schemas import Campaign, CreateCampaignDTO, UpdateCampaignDTO
+
+router = APIRouter(prefix="/v2/campaign", tags=["Vapi v2 paths"], responses=ERROR_RESPONSES)
+
+
+@router.post("", status_code=201, response_model=Campaign, summary="Create a campaign (v2)")
+async def create_campaign_v2(
+    dto: Annotated[CreateCampaignDTO, Body(openapi_examples=CREATE_EXAMPLES)],
+    org: CurrentOrg,
+    session: Session,
+    now: Now,
+) -> Any:
+    """Same as POST /campaigns."""
+    return json_body(await service.create_campaign(session, org=org, dto=dto, now=now), 201)
+
+
+@router.get("", response_model=v2.CampaignSummaryPaginatedResponse, summary="List campaigns (v2)")
+async def list_campaigns_v2(
+    query: Annotated[v2.CampaignListQueryV2, Query()], org: CurrentOrg, session: Session
+) -> Any:
+    """Campaign summaries; `includeCounters=true` adds contactCounters and callMetrics."""
+    return json_body(await service.list_summaries(session, org_id=org.id, query=query))
+
+
+@router.get("/{id}", response_model=v2.CampaignSummary, summary="Get a campaign (v2)")
+async def get_campaign_v2(
+    id: str, query: Annotated[v2.SummaryQuery, Query()], org: CurrentOrg, session: Session
+) -> Any:
+    """One campaign summary; `includeCounters=true` adds contactCounters and callMetrics."""
+    summary = await service.get_summary(
+        session, org_id=org.id, campaign_id=id, counters=query.includeCounters
+    )
+    return json_body(summary)
+
+
+@router.patch("/{id}", response_model=Campaign, summary="Update or cancel a campaign (v2)")
+async def update_campaign_v2(
+    id: str,
+    dto: Annotated[UpdateCampaignDTO, Body(openapi_examples=UPDATE_EXAMPLES)],
+    org: CurrentOrg,
+    session: Session,
+    now: Now,
+) -> Any:
+    """Same as PATCH /campaigns/{id}; `{"status": "cancelled"}` stops the campaign."""
+    return json_body(
+        await service.update_campaign(session, org=org, campaign_id=id, dto=dto, now=now)
+    )
+
+
+@router.delete("/{id}", response_model=Campaign, summary="Archive a campaign (v2)")
+async def delete_campaign_v2(id: str, org: CurrentOrg, session: Session, now: Now) -> Any:
+    """Same as DELETE /campaigns/{id}: cancels a running campaign, then archives it."""
+    return json_body(
+        await service.archive_campaign(session, org_id=org.id, campaign_id=id, now=now)
+    )
+
+
+@router.get(
+    "/{id}/contacts",
+    response_model=v2.CampaignContactPaginatedResponse,
+    summary="List a campaign's contacts (v2)",
+)
+async def list_contacts_v2(
+    id: str, query: Annotated[v2.ContactListQuery, Query()], org: CurrentOrg, session: Session
+) -> Any:
+    """The audience in dial order (or by status), each contact with its outcome."""
+    return json_body(
+        await service.list_contacts(session, org_id=org.id, campaign_id=id, query=query)
+    )
