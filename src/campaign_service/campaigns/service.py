@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -188,10 +189,10 @@ def _list_filters(query: CampaignListQuery) -> list[Any]:
     return filters
 
 
-async def list_campaigns(
+async def _page(
     session: AsyncSession, *, org_id: uuid.UUID, query: CampaignListQuery
-) -> bytes:
-    """A CampaignPaginatedResponse body."""
+) -> tuple[Sequence[models.Campaign], PaginationMeta]:
+    """One page of the org's campaigns for a list query, and its pagination metadata."""
     campaigns, total = await repo.page_of_campaigns(
         session,
         org_id=org_id,
@@ -203,6 +204,14 @@ async def list_campaigns(
     metadata = PaginationMeta.for_page(
         total=total, page=query.page, limit=query.limit, sort_order=query.sortOrder
     )
+    return campaigns, metadata
+
+
+async def list_campaigns(
+    session: AsyncSession, *, org_id: uuid.UUID, query: CampaignListQuery
+) -> bytes:
+    """A CampaignPaginatedResponse body."""
+    campaigns, metadata = await _page(session, org_id=org_id, query=query)
     return orjson.dumps(
         {"results": await campaign_bodies(session, campaigns), "metadata": metadata.model_dump()}
     )
@@ -342,19 +351,10 @@ async def list_summaries(
     session: AsyncSession, *, org_id: uuid.UUID, query: v2.CampaignListQueryV2
 ) -> v2.CampaignSummaryPaginatedResponse:
     """The v2 list: campaign summaries, with counters when asked."""
-    campaigns, total = await repo.page_of_campaigns(
-        session,
-        org_id=org_id,
-        filters=_list_filters(query),
-        offset=(query.page - 1) * query.limit,
-        limit=query.limit,
-        ascending=query.sortOrder == "ASC",
-    )
+    campaigns, metadata = await _page(session, org_id=org_id, query=query)
     return v2.CampaignSummaryPaginatedResponse(
         results=await v2.summaries(session, campaigns, counters=query.includeCounters),
-        metadata=PaginationMeta.for_page(
-            total=total, page=query.page, limit=query.limit, sort_order=query.sortOrder
-        ),
+        metadata=metadata,
     )
 
 
