@@ -6,10 +6,13 @@ the machine's PostgreSQL). Without it an embedded PostgreSQL is started in a tem
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,27 +71,47 @@ def _server_url(tmp_root: Path) -> str:
     return start_embedded(tmp_root / "embedded-home")
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A new, empty database for this test run, brought to head by the migrations."""
-    import asyncio
+def admin_sql(server_url: str, sql: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE) on the test server.
 
-    server = make_url(_server_url(tmp_path_factory.mktemp("pg")))
-    name = f"cs_test_{secrets.token_hex(4)}"
+    It runs in a helper thread, so it works from inside the tests' running event loop too."""
 
-    async def admin(sql: str) -> None:
-        engine = create_async_engine(
-            async_url(server.render_as_string(hide_password=False)), isolation_level="AUTOCOMMIT"
-        )
+    async def run() -> None:
+        engine = create_async_engine(async_url(server_url), isolation_level="AUTOCOMMIT")
         async with engine.connect() as conn:
             await conn.execute(text(sql))
         await engine.dispose()
 
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    upgrade_to_head(url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    worker = threading.Thread(target=asyncio.run, args=(run(),))
+    worker.start()
+    worker.join()
+
+
+@contextmanager
+def new_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database on the server at `server_url`, dropped on exit."""
+    server = make_url(server_url)
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin_sql(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new, empty database for this test run, brought to head by the migrations."""
+    with new_database(_server_url(tmp_path_factory.mktemp("pg")), "cs_test") as url:
+        upgrade_to_head(url)
+        yield url
+
+
+@pytest.fixture
+def empty_database(database_url: str) -> Iterator[Callable[[], str]]:
+    """Factory: a new database with no tables on the test server; dropped after the test."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(new_database(database_url, "cs_empty"))
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,7 @@ and they must go down to nothing and back up again."""
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from campaign_service.db import models  # noqa: F401  (registers every table)
@@ -48,24 +46,9 @@ async def test_drift_check_notices_a_difference(engine: AsyncEngine):
 
 
 @pytest.fixture
-def scratch_url(database_url: str) -> Iterator[str]:
+def scratch_url(empty_database: Callable[[], str]) -> str:
     """An empty database of its own on the test server, dropped afterwards."""
-    server = make_url(database_url)
-    name = f"cs_scratch_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        admin_engine = create_async_engine(
-            async_url(server.render_as_string(hide_password=False)), isolation_level="AUTOCOMMIT"
-        )
-        async with admin_engine.connect() as conn:
-            await conn.execute(text(sql))
-        await admin_engine.dispose()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return empty_database()
 
 
 def _schema(url: str) -> tuple[str | None, dict[str, list[str]]]:

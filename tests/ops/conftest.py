@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 import uvicorn
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from campaign_service.api.app import create_app
-from campaign_service.db.session import async_url
 from campaign_service.settings import Settings
 
 
@@ -26,39 +20,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _admin(server_url: str, sql: str) -> None:
-    async def run() -> None:
-        engine = create_async_engine(async_url(server_url), isolation_level="AUTOCOMMIT")
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-        await engine.dispose()
-
-    # A helper thread: this may be called from inside the tests' running event loop.
-    worker = threading.Thread(target=asyncio.run, args=(run(),))
-    worker.start()
-    worker.join()
-
-
-@pytest.fixture
-def empty_database(database_url: str) -> Iterator[Callable[[], str]]:
-    """Factory: a new database with no tables on the test server; dropped after the test."""
-    server = make_url(database_url)
-    names: list[str] = []
-
-    def create() -> str:
-        name = f"cs_ops_{secrets.token_hex(4)}"
-        _admin(server.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return server.set(database=name).render_as_string(hide_password=False)
-
-    yield create
-    for name in names:
-        _admin(
-            server.render_as_string(hide_password=False),
-            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-        )
 
 
 @dataclass(frozen=True)
