@@ -15,6 +15,7 @@ from campaign_service.api.docs import install_docs
 from campaign_service.api.errors import install_error_handlers
 from campaign_service.api.openapi import install_openapi
 from campaign_service.api.routes import campaigns, campaigns_v2, health, metrics
+from campaign_service.api.trailing_slash import TrailingSlashMiddleware
 from campaign_service.db.session import create_engine, session_factory
 from campaign_service.dispatcher.runner import dispatcher_running
 from campaign_service.observability.http import HttpMetrics, RequestObservabilityMiddleware
@@ -101,6 +102,8 @@ def create_app(
     app.add_middleware(
         RequestObservabilityMiddleware, metrics=HttpMetrics.create(app.state.metrics_registry)
     )
+    # Outermost: every layer below sees `/campaigns/` as `/campaigns`.
+    app.add_middleware(TrailingSlashMiddleware)
     app.include_router(campaigns.router, prefix="/campaigns", tags=["Campaigns"])
     app.include_router(
         campaigns.router,
