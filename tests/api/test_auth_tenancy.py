@@ -9,7 +9,8 @@ from campaign_service.orgs import service as orgs
 from tests.api.helpers import assert_error, create
 from tests.conftest import campaign_body
 
-INVALID_KEY = "Invalid Key. Hot tip, you may be using the private key instead of the public key"
+INVALID_KEY = "Invalid Key: no active API key of this service matches it"
+GET_A_KEY = "campaign-service org create --name NAME"
 
 
 BAD_CREDENTIALS = {
@@ -28,7 +29,9 @@ async def test_requests_without_a_valid_key_are_401(client, org, subtests):
         for method, path in (("GET", "/campaigns"), ("POST", "/campaigns"), ("GET", "/campaign")):
             with subtests.test(f"{case}: {method} {path}"):
                 response = await client.request(method, path, json=campaign_body(), headers=headers)
-                assert_error(response, 401, needle)
+                body = assert_error(response, 401, needle, GET_A_KEY, "csk_")
+                # Vapi's hint about public and private keys means nothing here.
+                assert "private" not in body["message"]
 
 
 async def test_401_comes_before_validation(client, engine):

@@ -14,10 +14,14 @@ from campaign_service.db.models import Org
 from campaign_service.errors import Unauthorized
 from campaign_service.orgs.service import org_for_key
 
-INVALID_KEY = (
-    "Invalid Key. Hot tip, you may be using the private key instead of the public key, "
-    "or vice versa."
+# This service has one kind of key (no public/private pair as Vapi has), so say what it is
+# and how to get one instead of echoing Vapi's hint.
+GET_A_KEY = (
+    "Keys start with csk_ and are printed once by `campaign-service org create --name NAME` "
+    "(a new org) or `campaign-service key create --org ORG_ID` (another key for an org)."
 )
+MISSING_KEY = f"Missing API key. Send it as: Authorization: Bearer <apiKey>. {GET_A_KEY}"
+INVALID_KEY = f"Invalid Key: no active API key of this service matches it. {GET_A_KEY}"
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -46,7 +50,7 @@ async def current_org(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Org:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("Missing API key. Send it as: Authorization: Bearer <apiKey>")
+        raise Unauthorized(MISSING_KEY)
     org = await org_for_key(session, credentials.credentials.strip())
     if org is None:
         raise Unauthorized(INVALID_KEY)

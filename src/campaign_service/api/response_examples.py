@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from campaign_service.api.deps import INVALID_KEY, MISSING_KEY
+
 ORG_ID = "6f1b0c3e-2d4a-4c55-9a8e-0d7f2b9c1a10"
 CAMPAIGN_ID = "0b6a4a51-6c6e-4d4b-b0f8-3f1e9d2c7a55"
 CALL_IDS = ("5c2e8f3a-1b7d-4e0a-9c6f-2a8b4d1e7f01", "9d4f1a6b-3c8e-4f2b-a1d7-6e0c5b2a8f02")
@@ -144,12 +146,8 @@ ERROR_EXAMPLES: dict[str, dict[str, Any]] = {
         ),
     ),
     "401": _examples(
-        missing=(
-            "No key",
-            _error(
-                401, "Unauthorized", "Missing API key. Send it as: Authorization: Bearer <apiKey>"
-            ),
-        ),
+        missing=("No key", _error(401, "Unauthorized", MISSING_KEY)),
+        invalid=("Unknown or revoked key", _error(401, "Unauthorized", INVALID_KEY)),
     ),
     "404": _examples(
         missing=(
