@@ -52,26 +52,38 @@ def _run_offline() -> None:
         context.run_migrations()
 
 
-if context.is_offline_mode():
-    _run_offline()
-else:
+def _loop_running() -> bool:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        asyncio.run(_run_online())
-    else:  # called from inside a running loop (tests): run in a helper thread
-        import threading
+        return False
+    return True
 
-        errors: list[BaseException] = []
 
-        def _target() -> None:
-            try:
-                asyncio.run(_run_online())
-            except BaseException as exc:  # re-raised in the caller's thread
-                errors.append(exc)
+def _run_online_in_thread() -> None:
+    """Called from inside a running loop (tests): run the migrations in a helper thread."""
+    import threading
 
-        worker = threading.Thread(target=_target)
-        worker.start()
-        worker.join()
-        if errors:
-            raise errors[0]
+    errors: list[BaseException] = []
+
+    def _target() -> None:
+        try:
+            asyncio.run(_run_online())
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=_target)
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
+
+
+# Decided outside any `except` block, so a failure to connect is not reported as happening
+# "during handling of" the RuntimeError that get_running_loop raises when no loop runs.
+if context.is_offline_mode():
+    _run_offline()
+elif _loop_running():
+    _run_online_in_thread()
+else:
+    asyncio.run(_run_online())

