@@ -16,6 +16,7 @@ from campaign_service.api.errors import install_error_handlers
 from campaign_service.api.openapi import install_openapi
 from campaign_service.api.routes import campaigns, campaigns_v2, health, metrics
 from campaign_service.api.trailing_slash import TrailingSlashMiddleware
+from campaign_service.console.routes import install_console
 from campaign_service.db.session import create_engine, session_factory
 from campaign_service.dispatcher.runner import dispatcher_running
 from campaign_service.observability.http import HttpMetrics, RequestObservabilityMiddleware
@@ -115,5 +116,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics.router)
     install_docs(app)
+    install_console(app)
     install_openapi(app)
     return app
