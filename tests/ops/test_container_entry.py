@@ -159,6 +159,20 @@ def test_image_contract() -> None:
     assert api["depends_on"]["db"]["condition"] == "service_healthy"
 
 
+def assert_console_ships_in_the_wheel(base_url: str) -> None:
+    """The console's page and every file it loads come from the installed wheel."""
+    page = httpx.get(f"{base_url}/console")
+    assert page.status_code == 200
+    assert "Content-Security-Policy" in page.headers
+    source = ROOT / "src" / "campaign_service" / "console" / "static"
+    files = [p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()]
+    assert len(files) >= 10
+    for name in files:
+        served = httpx.get(f"{base_url}/console/static/{name}")
+        assert served.status_code == 200, name
+        assert served.content == (source / name).read_bytes(), name
+
+
 @pytest.mark.slow
 def test_compose_api_and_worker_start_from_the_installed_wheel(
     installed: Path,
@@ -205,6 +219,7 @@ def test_compose_api_and_worker_start_from_the_installed_wheel(
     assert response.status_code == 201, response.text
     assert response.headers["x-request-id"] == "container-test-1"
     assert httpx.get(f"{base_url}/docs").status_code == 200
+    assert_console_ships_in_the_wheel(base_url)
     assert "campaign_service_http_requests_total" in httpx.get(f"{base_url}/metrics").text
 
     assert worker.poll() is None, (tmp_path / "worker.log").read_text()
