@@ -14,6 +14,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from campaign_service.console.routes import CONSOLE_CSP
 from tests.conftest import OrgKey, campaign_body
+from tests.console.a11y import assert_accessible, assert_audit_catches_problems
 from tests.console.conftest import RequestLog
 from tests.ops.conftest import LiveServer
 from tests.ops.test_docs_browser import screenshot
@@ -65,6 +66,7 @@ async def test_wrong_key_then_create_and_watch_a_campaign_to_its_end(
     await expect(alert).to_contain_text("Invalid Key")
     await expect(alert).to_contain_text("campaign-service org create")
     assert await page.evaluate("sessionStorage.length") == 0
+    await assert_accessible(page)
     await screenshot(page, tmp_path / "console-wrong-key.png")
 
     await page.get_by_label("API key").fill("")
@@ -112,6 +114,7 @@ async def create_campaign_with_a_fix(page: Page) -> None:
     field = page.get_by_label("Max concurrency")
     await expect(field).to_have_attribute("aria-invalid", "true")
     await expect(page.locator("#maxConcurrency-error")).to_contain_text("concurrency limit")
+    await assert_accessible(page)
 
     await field.fill("2")
     await page.get_by_role("button", name="Create campaign").click()
@@ -145,6 +148,7 @@ async def watch_to_the_end(page: Page, log: RequestLog, tmp_path: Path) -> None:
     # One request per tick of the poller: never more than one a second, whatever the speed.
     polled = log.api_calls(first_request)
     assert len(polled) <= elapsed + 2, (len(polled), elapsed)
+    await assert_accessible(page)
     await screenshot(page, tmp_path / "console-campaign.png")
 
 
@@ -224,6 +228,7 @@ async def test_narrow_screen_has_no_horizontal_scroll(
     await page.set_viewport_size({"width": 390, "height": 844})
     await sign_in(page, org.api_key)
     await expect(page.locator("#campaign-list tbody tr")).to_have_count(1)
+    await assert_accessible(page)
     await no_horizontal_scroll(page, tmp_path / "console-390-list.png")
 
     await page.goto(f"{base}/console#/campaigns/{campaign['id']}")
@@ -235,6 +240,8 @@ async def test_narrow_screen_has_no_horizontal_scroll(
     await page.get_by_role("button", name="Preview audience").click()
     await expect(page.locator("#preview-table tbody tr")).to_have_count(8)
     await no_horizontal_scroll(page, tmp_path / "console-390-new.png")
+    await assert_accessible(page)
+    await assert_audit_catches_problems(page)
     assert_stayed_local(log, base, org.api_key)
     await no_csp_violations(page)
 
