@@ -59,10 +59,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from campaign_service.api.app import create_app
+    from campaign_service.dispatcher.runner import dispatcher_running
 
     url = database_url(settings)
     upgrade_to_head(url)
-    app = create_app(settings, database_url=url, run_dispatcher=not args.no_dispatcher)
+    app = create_app(
+        settings,
+        database_url=url,
+        background=None
+        if args.no_dispatcher
+        else lambda engine: dispatcher_running(engine, settings),
+    )
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal. Make that a normal
     # exit, so exit handlers run (they stop the embedded PostgreSQL this process started).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -25,7 +25,3 @@ class Unauthorized(AppError):
 
 class NotFound(AppError):
     status_code = 404
-
-
-class PayloadTooLarge(AppError):
-    status_code = 413

@@ -54,7 +54,7 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(JsonFormatter() if use_json else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper())
+    root.setLevel(settings.log_level)
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
     # The embedded PostgreSQL wrapper and Alembic narrate every step at INFO.

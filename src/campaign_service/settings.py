@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,8 +46,10 @@ class Settings(BaseSettings):
     default_org_concurrency_limit: int = Field(
         default=10, ge=1, description="Concurrency limit of orgs created without one."
     )
-    log_level: str = Field(default="INFO", description="Python log level.")
-    log_format: str = Field(
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
+    log_format: Literal["json", "text", "auto"] = Field(
         default="auto",
         description="`json`, `text`, or `auto` (text on a terminal, JSON otherwise).",
     )
@@ -123,3 +125,13 @@ class Settings(BaseSettings):
         description="Calls the simulated network carries at once; beyond it dials get "
         "`no capacity` (unset: unlimited).",
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_in_lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value

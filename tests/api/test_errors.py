@@ -106,15 +106,15 @@ async def test_unexpected_exception_is_500_without_internals(app, org):
 
 async def test_failed_request_rolls_back(app, org, engine, monkeypatch):
     """A crash after the service wrote rows must not leave them behind."""
-    from campaign_service.campaigns import service
+    from campaign_service.campaigns import lifecycle
 
-    real = service.campaign_body
+    real = lifecycle.record_created
 
     async def crash(*args, **kwargs):
         await real(*args, **kwargs)
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(service, "campaign_body", crash)
+    monkeypatch.setattr(lifecycle, "record_created", crash)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.post("/campaigns", json=campaign_body(3), headers=org.headers)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from campaign_service.calls.events import CallEvent, apply_call_events
-from campaign_service.calls.schemas import CallStatus
+from campaign_service.calls.repository import apply_status_reports
+from campaign_service.calls.status import CallStatus
 from campaign_service.db.session import unit_of_work
+from campaign_service.telephony.base import StatusReport
 from tests.conftest import campaign_body
 
 S = CallStatus
@@ -26,12 +27,12 @@ async def _play(sessions, clock, campaign, outcomes):
     """Move the campaign's calls (in position order) through the given event sequences."""
     calls = sorted(campaign["calls"].values(), key=lambda c: c["position"])
     events = [
-        CallEvent(uuid.UUID(call["id"]), status, reason)
+        StatusReport(uuid.UUID(call["id"]), status, reason)
         for call, sequence in zip(calls, outcomes, strict=False)
         for status, reason in sequence
     ]
     async with unit_of_work(sessions) as session:
-        await apply_call_events(session, events, source="test", now=clock())
+        await apply_status_reports(session, events, source="test", now=clock())
 
 
 PLACED = (S.QUEUED, None)

@@ -42,19 +42,15 @@ async def test_limits_hold_with_several_dispatchers(
         Dispatcher(sessions=session_factory(e), provider=provider, settings=settings, clock=utcnow)
         for e in engines
     ]
-    stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(w.run(stop, engine=e)) for w, e in zip(workers, engines, strict=True)
-    ]
+    tasks = [asyncio.create_task(w.run(engine=e)) for w, e in zip(workers, engines, strict=True)]
     try:
         for _ in range(600):
             if await scalar(sessions, "SELECT count(*) FROM campaigns WHERE status = 'ended'") == 2:
                 break
             await asyncio.sleep(0.05)
     finally:
-        stop.set()
         for w in workers:
-            w.wake()
+            w.stop()
         await asyncio.gather(*tasks)
         for e in engines:
             await e.dispose()

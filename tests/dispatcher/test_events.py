@@ -1,4 +1,4 @@
-"""Provider events: duplicates and any order of arrival lead to the same final state."""
+"""Provider status reports: duplicates and any order of arrival lead to the same final state."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ import uuid
 
 import pytest
 
-from campaign_service.calls.events import CallEvent, apply_call_event
-from campaign_service.calls.schemas import CallStatus
+from campaign_service.calls.repository import apply_status_reports
+from campaign_service.calls.status import CallStatus
 from campaign_service.db.session import unit_of_work
+from campaign_service.telephony.base import StatusReport
 from tests.conftest import campaign_body
 from tests.dispatcher.conftest import rows
 
 S = CallStatus
 LIFECYCLE = [
-    CallEvent(uuid.UUID(int=0), S.QUEUED, provider_call_id="p-1"),
-    CallEvent(uuid.UUID(int=0), S.RINGING),
-    CallEvent(uuid.UUID(int=0), S.IN_PROGRESS),
-    CallEvent(uuid.UUID(int=0), S.ENDED, ended_reason="voicemail"),
+    StatusReport(uuid.UUID(int=0), S.QUEUED, provider_call_id="p-1"),
+    StatusReport(uuid.UUID(int=0), S.RINGING),
+    StatusReport(uuid.UUID(int=0), S.IN_PROGRESS),
+    StatusReport(uuid.UUID(int=0), S.ENDED, ended_reason="voicemail"),
 ]
 
 
@@ -30,11 +31,13 @@ async def _one_call(client, org) -> str:
 async def _apply_all(sessions, clock, call_id: str, events) -> None:
     for event in events:
         async with unit_of_work(sessions) as session:
-            await apply_call_event(
+            await apply_status_reports(
                 session,
-                CallEvent(
-                    uuid.UUID(call_id), event.status, event.ended_reason, event.provider_call_id
-                ),
+                [
+                    StatusReport(
+                        uuid.UUID(call_id), event.status, event.ended_reason, event.provider_call_id
+                    )
+                ],
                 source="test",
                 now=clock(),
             )
@@ -85,7 +88,7 @@ async def test_a_late_event_never_reopens_an_ended_call(client, org, sessions, c
         call_id,
         [
             LIFECYCLE[3],
-            CallEvent(uuid.UUID(int=0), S.ENDED, ended_reason="customer-ended-call"),
+            StatusReport(uuid.UUID(int=0), S.ENDED, ended_reason="customer-ended-call"),
             LIFECYCLE[2],
         ],
     )
@@ -96,16 +99,16 @@ async def test_a_late_event_never_reopens_an_ended_call(client, org, sessions, c
 
 async def test_event_for_an_unknown_call_changes_nothing(sessions, clock):
     async with unit_of_work(sessions) as session:
-        applied = await apply_call_event(
-            session, CallEvent(uuid.uuid4(), S.RINGING), source="test", now=clock()
+        changes = await apply_status_reports(
+            session, [StatusReport(uuid.uuid4(), S.RINGING)], source="test", now=clock()
         )
-    assert applied is None
+    assert changes == []
 
 
-def test_events_are_validated():
+def test_reports_are_validated():
     with pytest.raises(ValueError, match="endedReason"):
-        CallEvent(uuid.uuid4(), S.ENDED)
+        StatusReport(uuid.uuid4(), S.ENDED)
     with pytest.raises(ValueError, match="unknown"):
-        CallEvent(uuid.uuid4(), S.ENDED, ended_reason="hung-up-angrily")
+        StatusReport(uuid.uuid4(), S.ENDED, ended_reason="hung-up-angrily")
     with pytest.raises(ValueError, match="back to scheduled"):
-        CallEvent(uuid.uuid4(), S.SCHEDULED)
+        StatusReport(uuid.uuid4(), S.SCHEDULED)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaign_service.api.app import create_app
+from campaign_service.calls.repository import apply_status_reports
+from campaign_service.calls.status import CallStatus
+from campaign_service.db.session import unit_of_work
 from campaign_service.observability import metrics as engine
 from campaign_service.settings import Settings
+from campaign_service.telephony.base import StatusReport
+from campaign_service.timeutil import utcnow
 from tests.conftest import OrgKey, campaign_body
 
 # Far in the future, so no dispatcher places these calls while the test looks at them.
@@ -66,23 +74,31 @@ async def test_requests_counted_by_route_template_and_status(
 
 
 async def test_campaigns_and_calls_by_status_skip_archived(
-    client: httpx.AsyncClient, org: OrgKey
+    client: httpx.AsyncClient, org: OrgKey, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    await create(client, org, 2)
+    live = await create(client, org, 2)
     ended = await create(client, org, 3)
     archived = await create(client, org, 4)
     patch = await client.patch(f"/campaigns/{ended}", json={"status": "ended"}, headers=org.headers)
     assert patch.status_code == 200
     assert (await client.delete(f"/campaigns/{archived}", headers=org.headers)).status_code == 200
 
+    one_call = next(
+        iter((await client.get(f"/campaigns/{live}", headers=org.headers)).json()["calls"])
+    )
+    async with unit_of_work(sessions) as session:
+        report = StatusReport(uuid.UUID(one_call), CallStatus.ENDED, ended_reason="customer-busy")
+        await apply_status_reports(session, [report], source="test", now=utcnow())
+
     samples = await scrape(client)
     assert value(samples, "campaign_service_metrics_database_up") == 1
     assert value(samples, "campaign_service_campaigns", status="scheduled") == 1
     assert value(samples, "campaign_service_campaigns", status="ended") == 1
     assert value(samples, "campaign_service_campaigns", status="in-progress") == 0
-    # 2 waiting calls of the scheduled campaign; the ended campaign's 3 calls were cancelled.
-    assert value(samples, "campaign_service_calls", status="scheduled") == 2
-    assert value(samples, "campaign_service_calls", status="ended") == 3
+    # The live campaign: one call waiting, one ended. The ended campaign's 3 cancelled calls are
+    # history, not live work, and the archived campaign counts for nothing.
+    assert value(samples, "campaign_service_calls", status="scheduled") == 1
+    assert value(samples, "campaign_service_calls", status="ended") == 1
     for status in ("queued", "ringing", "in-progress", "forwarding"):
         assert ("campaign_service_calls", (("status", status),)) in samples
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from campaign_service.calls.schemas import CallStatus
+from campaign_service.calls.status import CallStatus
 from campaign_service.settings import Settings
 from campaign_service.telephony.simulated import (
     DEFAULT_OUTCOMES,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import campaign_service
 from campaign_service.api.body_limit import BodyLimitMiddleware
@@ -18,7 +19,6 @@ from campaign_service.api.routes import campaigns, campaigns_v2, health, metrics
 from campaign_service.api.trailing_slash import TrailingSlashMiddleware
 from campaign_service.console.routes import install_console
 from campaign_service.db.session import create_engine, session_factory
-from campaign_service.dispatcher.runner import dispatcher_running
 from campaign_service.observability.http import HttpMetrics, RequestObservabilityMiddleware
 from campaign_service.settings import Settings
 from campaign_service.timeutil import Clock, utcnow
@@ -51,6 +51,11 @@ TAGS = [
         "description": "Vapi's current API at `/v2/campaign`: summaries with contact counters, "
         "and the contacts of a campaign with their outcomes.",
     },
+    {
+        "name": "Extensions",
+        "description": "Beyond Vapi's API (new paths and optional fields only; Vapi's SDKs "
+        "never see them): a campaign's history.",
+    },
     {"name": "Operations", "description": "Health and readiness probes, Prometheus metrics."},
 ]
 
@@ -59,14 +64,19 @@ def _vapi_operation_id(route: APIRoute) -> str:
     return f"vapi_{route.name}"
 
 
+BackgroundWork = Callable[[AsyncEngine], AbstractAsyncContextManager[object]]
+"""Work that runs beside the API for the app's lifetime on its database engine (`serve` puts
+a dispatcher there); the API itself knows nothing of it."""
+
+
 def create_app(
     settings: Settings,
     *,
     database_url: str,
     clock: Clock = utcnow,
-    run_dispatcher: bool = False,
+    background: BackgroundWork | None = None,
 ) -> FastAPI:
-    """Build the app; the lifespan owns the database engine and, if asked, a dispatcher."""
+    """Build the app; the lifespan owns the database engine and any background work."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,10 +84,7 @@ def create_app(
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         try:
-            if run_dispatcher:
-                async with dispatcher_running(engine, settings, clock=clock):
-                    yield
-            else:
+            async with background(engine) if background else nullcontext():
                 yield
         finally:
             await engine.dispose()
@@ -106,6 +113,7 @@ def create_app(
     # Outermost: every layer below sees `/campaigns/` as `/campaigns`.
     app.add_middleware(TrailingSlashMiddleware)
     app.include_router(campaigns.router, prefix="/campaigns", tags=["Campaigns"])
+    app.include_router(campaigns.extensions, prefix="/campaigns")
     app.include_router(
         campaigns.router,
         prefix="/campaign",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from campaign_service.error_body import error_response
 from campaign_service.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -27,11 +27,6 @@ class ErrorBody(BaseModel):
     )
     error: str = Field(description="The HTTP reason phrase.", examples=["Bad Request"])
     statusCode: int = Field(description="The HTTP status code.", examples=[400])
-
-
-def error_response(status: int, message: str | list[str]) -> JSONResponse:
-    body = {"message": message, "error": HTTPStatus(status).phrase, "statusCode": status}
-    return JSONResponse(body, status_code=status)
 
 
 def _path(loc: tuple[Any, ...]) -> str:

@@ -94,6 +94,42 @@ CAMPAIGN_ENDED = _campaign(
 )
 
 
+def _moved(row: int, to: str, at: str, cause: str, detail: str, **changes: Any) -> dict[str, Any]:
+    entry = {
+        "id": str(row),
+        "campaignId": CAMPAIGN_ID,
+        "toStatus": to,
+        "cause": cause,
+        "source": "user" if cause.endswith("by-user") or cause == "created" else "engine",
+        "detail": detail,
+        "createdAt": at,
+    }
+    entry.update(changes)
+    return entry
+
+
+HISTORY = [
+    _moved(1, "scheduled", CREATED, "created", "Created."),
+    _moved(
+        2,
+        "in-progress",
+        "2030-01-15T15:00:00.250Z",
+        "earliest-at-reached",
+        "schedulePlan.earliestAt was reached; dialing started.",
+        fromStatus="scheduled",
+    ),
+    _moved(
+        3,
+        "ended",
+        "2030-01-15T15:05:00.000Z",
+        "ended-by-user",
+        "Ended by the user; calls not yet placed were cancelled.",
+        fromStatus="in-progress",
+        endedReason="campaign.in-progress.ended-by-user",
+    ),
+]
+
+
 def _page(results: list[dict[str, Any]], sort_order: str) -> dict[str, Any]:
     return {
         "results": results,
@@ -123,6 +159,9 @@ SUCCESS_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         page=("One page of calls", _page([CALL_ENDED, CALL_IN_PROGRESS], "ASC"))
     ),
     ("get", "/{id}/calls/{callId}"): _examples(ended=("An ended call", CALL_ENDED)),
+    ("get", "/{id}/events"): _examples(
+        history=("Created, started, ended by the user", _page(HISTORY, "ASC"))
+    ),
 }
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from campaign_service.calls.status import CallStatus
 from campaign_service.schema_types import (
     MAX_PAGE,
     InputModel,
@@ -14,17 +14,6 @@ from campaign_service.schema_types import (
     PaginationMeta,
     Timestamp,
 )
-
-
-class CallStatus(StrEnum):
-    """Vapi's call statuses, in lifecycle order."""
-
-    SCHEDULED = "scheduled"
-    QUEUED = "queued"
-    RINGING = "ringing"
-    IN_PROGRESS = "in-progress"
-    FORWARDING = "forwarding"
-    ENDED = "ended"
 
 
 class CallDetails(OutputModel):

@@ -1,37 +1,27 @@
-"""SQL for campaigns and their call rows. Every query is scoped to one org."""
+"""Every statement that writes the `campaigns` and `campaign_events` tables, and the reads
+that find campaigns. Queries made for a user are scoped to that user's org."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import Row, func, insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaign_service.db.models import Call, Campaign
-
-CALL_COLUMNS = (
-    Call.id,
-    Call.campaign_id,
-    Call.position,
-    Call.dial_plan_index,
-    Call.phone_number_id,
-    Call.customer,
-    Call.status,
-    Call.ended_reason,
-    Call.started_at,
-    Call.ended_at,
-    Call.created_at,
-    Call.updated_at,
-)
+from campaign_service.calls.ended_reasons import CAPACITY_WINDOW_CLOSED
+from campaign_service.campaigns.state import CampaignStatus, Stage
+from campaign_service.db import predicates as p
+from campaign_service.db.models import Campaign
 
 
 async def get_campaign(
     session: AsyncSession, *, org_id: uuid.UUID, campaign_id: uuid.UUID, for_update: bool = False
 ) -> Campaign | None:
+    """A live (not archived) campaign of this org."""
     stmt = select(Campaign).where(
         Campaign.id == campaign_id, Campaign.org_id == org_id, Campaign.archived_at.is_(None)
     )
@@ -40,108 +30,23 @@ async def get_campaign(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-_INSERT_CALLS = text(
-    """
-    INSERT INTO calls (id, campaign_id, org_id, position, dial_plan_index, phone_number_id,
-                       customer, status, created_at, updated_at)
-    SELECT gen_random_uuid(), :campaign, :org, (customer.ord - 1)::int, entry.index,
-           entry.phone_number_id, customer.value, 'scheduled', :now, :now
-    FROM jsonb_array_elements(CAST(:customers AS jsonb)) WITH ORDINALITY AS customer(value, ord)
-    JOIN unnest(CAST(:firsts AS int[]), CAST(:lasts AS int[]), CAST(:indexes AS int[]),
-                CAST(:numbers AS text[])) AS entry(first, last, index, phone_number_id)
-      ON customer.ord - 1 BETWEEN entry.first AND entry.last
-    """
-)
-
-
-async def insert_calls(
-    session: AsyncSession,
-    *,
-    campaign_id: uuid.UUID,
-    org_id: uuid.UUID,
-    entries: list[dict[str, Any]],
-    now: datetime,
-) -> None:
-    """One call row per customer, numbered in upload (= dial) order across the entries.
-
-    `entries` are `{"index": dial-plan index or None, "phoneNumberId": ..., "customers": [...]}`.
-    All customers travel as one JSON array, and each entry as the range of positions it
-    covers; PostgreSQL expands them in a single statement (about 0.1 s for 10,000).
-    """
-    customers: list[Any] = []
-    firsts, lasts, indexes, numbers = [], [], [], []
-    for entry in entries:
-        if not entry["customers"]:
-            continue
-        firsts.append(len(customers))
-        customers.extend(entry["customers"])
-        lasts.append(len(customers) - 1)
-        indexes.append(entry["index"])
-        numbers.append(entry["phoneNumberId"])
-    if not customers:
-        return
-    await session.execute(
-        _INSERT_CALLS,
-        {
-            "campaign": campaign_id,
-            "org": org_id,
-            "customers": orjson.dumps(customers).decode(),
-            "firsts": firsts,
-            "lasts": lasts,
-            "indexes": indexes,
-            "numbers": numbers,
-            "now": now,
-        },
-    )
-
-
-async def delete_calls(session: AsyncSession, *, campaign_id: uuid.UUID) -> None:
-    """Drop a campaign's call rows; only used while no call has been placed (scheduled)."""
-    await session.execute(
-        text("DELETE FROM calls WHERE campaign_id = :c AND status = 'scheduled'"),
-        {"c": campaign_id},
-    )
-
-
-async def set_phone_number(
-    session: AsyncSession, *, campaign_id: uuid.UUID, phone_number_id: str, now: datetime
-) -> None:
-    await session.execute(
-        update(Call)
-        .where(Call.campaign_id == campaign_id)
-        .values(phone_number_id=phone_number_id, dial_plan_index=None, updated_at=now)
-    )
-
-
-async def get_call(
-    session: AsyncSession, *, campaign_id: uuid.UUID, call_id: uuid.UUID
-) -> Row[Any] | None:
-    stmt = select(*CALL_COLUMNS).where(Call.campaign_id == campaign_id, Call.id == call_id)
-    return (await session.execute(stmt)).one_or_none()
-
-
-async def page_of_calls(
-    session: AsyncSession,
-    *,
-    campaign_id: uuid.UUID,
-    status: str | None,
-    offset: int,
-    limit: int,
-    ascending: bool,
-) -> tuple[Sequence[Row[Any]], int]:
-    where = [Call.campaign_id == campaign_id]
-    if status is not None:
-        where.append(Call.status == status)
-    total = (
-        await session.execute(select(func.count()).select_from(Call).where(*where))
-    ).scalar_one()
-    order = Call.position.asc() if ascending else Call.position.desc()
-    stmt = select(*CALL_COLUMNS).where(*where).order_by(order).offset(offset).limit(limit)
-    return (await session.execute(stmt)).all(), int(total)
-
-
 async def insert_campaign(session: AsyncSession, values: dict[str, Any]) -> Campaign:
     stmt = insert(Campaign).values(**values).returning(Campaign)
+    campaign: Campaign = (await session.execute(stmt)).scalar_one()
+    return campaign
+
+
+async def update_config(
+    session: AsyncSession, *, campaign_id: uuid.UUID, values: dict[str, Any]
+) -> Campaign:
+    """Write configuration columns (never the status: see `lifecycle`); the updated row."""
+    stmt = (
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(**values)
+        .returning(Campaign)
+        .execution_options(populate_existing=True)
+    )
     campaign: Campaign = (await session.execute(stmt)).scalar_one()
     return campaign
 
@@ -167,3 +72,149 @@ async def page_of_campaigns(
     )
     stmt = select(Campaign).where(*where).order_by(*order).offset(offset).limit(limit)
     return (await session.execute(stmt)).scalars().all(), int(total)
+
+
+# ---- what the engine moves ----
+
+_STAGE_SQL = f"CASE WHEN archived_at IS NOT NULL THEN '{Stage.ARCHIVED.value}' ELSE status END"
+
+
+async def due_to_start(session: AsyncSession, *, now: datetime) -> list[tuple[uuid.UUID, bool]]:
+    """Scheduled campaigns whose start time has come, as (id, has a schedulePlan)."""
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT id, has_schedule_plan FROM campaigns
+            WHERE status = '{CampaignStatus.SCHEDULED.value}' AND archived_at IS NULL
+              AND (NOT has_schedule_plan OR earliest_at <= :now)
+            """
+        ),
+        {"now": now},
+    )
+    return [(r.id, r.has_schedule_plan) for r in rows]
+
+
+async def with_closed_capacity_window(
+    session: AsyncSession, *, now: datetime, window_seconds: float
+) -> list[uuid.UUID]:
+    """In-progress campaigns whose capacity window has closed: `window_seconds` after their
+    start, or latestAt, whichever comes first."""
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT id FROM campaigns
+            WHERE status = '{CampaignStatus.IN_PROGRESS.value}'
+              AND LEAST(started_at + make_interval(secs => :window),
+                        COALESCE(latest_at, 'infinity')) <= :now
+            """
+        ),
+        {"now": now, "window": window_seconds},
+    )
+    return list(rows.scalars().all())
+
+
+async def with_every_call_ended(session: AsyncSession) -> list[tuple[uuid.UUID, bool]]:
+    """In-progress campaigns that have no open call left, as (id, whether some of their calls
+    were never placed because the capacity window closed)."""
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT c.id, EXISTS (SELECT 1 FROM calls k WHERE k.campaign_id = c.id
+                                 AND k.ended_reason = :window_closed) AS window_closed
+            FROM campaigns c
+            WHERE c.status = '{CampaignStatus.IN_PROGRESS.value}'
+              AND NOT EXISTS (SELECT 1 FROM calls k
+                              WHERE k.campaign_id = c.id AND {p.is_open("k")})
+            """
+        ),
+        {"window_closed": CAPACITY_WINDOW_CLOSED},
+    )
+    return [(r.id, r.window_closed) for r in rows]
+
+
+# ---- lifecycle moves and their history ----
+
+
+@dataclass(frozen=True)
+class Moved:
+    campaign_id: uuid.UUID
+    org_id: uuid.UUID
+    from_stage: Stage
+
+
+_MOVE = f"""
+    WITH target AS (
+        SELECT id, {_STAGE_SQL} AS stage FROM campaigns
+        WHERE id = ANY(:ids) AND ({_STAGE_SQL}) = ANY(:sources)
+        ORDER BY id FOR UPDATE
+    ), moved AS (
+        UPDATE campaigns c SET {{assignments}}, updated_at = :now
+        FROM target t WHERE c.id = t.id
+        RETURNING c.id, c.org_id, t.stage
+    ), logged AS (
+        INSERT INTO campaign_events (campaign_id, from_stage, to_stage, ended_reason, cause,
+                                     source, created_at)
+        SELECT id, stage, :to, :reason, :cause, :source, :now FROM moved
+    )
+    SELECT id, org_id, stage FROM moved
+"""
+
+_ASSIGNMENTS: dict[Stage, str] = {
+    Stage.IN_PROGRESS: f"status = '{CampaignStatus.IN_PROGRESS.value}', started_at = :now",
+    Stage.ENDED: f"status = '{CampaignStatus.ENDED.value}', ended_reason = :reason, "
+    "ended_at = :now",
+    Stage.ARCHIVED: "archived_at = :now",
+}
+_MOVES = {stage: text(_MOVE.format(assignments=sql)) for stage, sql in _ASSIGNMENTS.items()}
+
+
+async def move(
+    session: AsyncSession,
+    *,
+    campaign_ids: Sequence[uuid.UUID],
+    sources: Sequence[Stage],
+    target: Stage,
+    ended_reason: str | None,
+    cause: str,
+    source: str,
+    now: datetime,
+) -> list[Moved]:
+    """Compare-and-set: move the campaigns that are in one of `sources` to `target`, each with
+    its history row, in one statement. Campaigns in any other stage are left alone."""
+    if not campaign_ids:
+        return []
+    rows = await session.execute(
+        _MOVES[target],
+        {
+            "ids": list(campaign_ids),
+            "sources": [s.value for s in sources],
+            "to": target.value,
+            "reason": ended_reason,
+            "cause": cause,
+            "source": source,
+            "now": now,
+        },
+    )
+    return [Moved(r.id, r.org_id, Stage(r.stage)) for r in rows]
+
+
+async def record_created(
+    session: AsyncSession, *, campaign_id: uuid.UUID, source: str, cause: str, now: datetime
+) -> None:
+    """The first history row of a new campaign."""
+    await session.execute(
+        text(
+            """
+            INSERT INTO campaign_events (campaign_id, from_stage, to_stage, cause, source,
+                                         created_at)
+            VALUES (:id, NULL, :to, :cause, :source, :now)
+            """
+        ),
+        {
+            "id": campaign_id,
+            "to": Stage.SCHEDULED.value,
+            "cause": cause,
+            "source": source,
+            "now": now,
+        },
+    )

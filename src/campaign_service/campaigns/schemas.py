@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from campaign_service.calls.schemas import CallDetails
+from campaign_service.campaigns.state import CampaignEndedReason, CampaignStatus
 from campaign_service.schema_types import (
     MAX_PAGE,
     InputModel,
@@ -38,18 +39,6 @@ DEFAULT_MAX_CONCURRENCY = 10
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 LOOSE_NUMBER = re.compile(r"^\+?[a-zA-Z0-9]+$")
-
-
-class CampaignStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    IN_PROGRESS = "in-progress"
-    ENDED = "ended"
-
-
-class CampaignEndedReason(StrEnum):
-    SCHEDULED_ENDED_BY_USER = "campaign.scheduled.ended-by-user"
-    IN_PROGRESS_ENDED_BY_USER = "campaign.in-progress.ended-by-user"
-    ENDED_SUCCESS = "campaign.ended.success"
 
 
 ServerMessage = Literal[

@@ -1,43 +1,48 @@
-"""Campaign use cases: create, read, list, update, end and archive. Services never commit."""
+"""Campaign use cases: create, read, list, update, end and archive. Services never commit.
+
+They return domain results (campaign rows, pages of them); the routes render those with the
+read model. Status changes go through `lifecycle`; call rows through the calls repository.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaign_service.calls.bulk import end_unplaced_calls
-from campaign_service.calls.ended_reasons import CANCELLED_BEFORE_PLACED
-from campaign_service.calls.events import notify_dispatchers
-from campaign_service.calls.schemas import CallDetails, CallListQuery, CallPaginatedResponse
+from campaign_service.calls import repository as calls
+from campaign_service.campaigns import lifecycle
 from campaign_service.campaigns import repository as repo
-from campaign_service.campaigns import state, v2
 from campaign_service.campaigns.schemas import (
     DEFAULT_MAX_CONCURRENCY,
     CampaignListQuery,
-    CampaignStatus,
     CreateCampaignDTO,
     CreateCustomerDTO,
     DialPlanEntry,
     UpdateCampaignDTO,
 )
-from campaign_service.campaigns.views import call_details, campaign_bodies, campaign_body
+from campaign_service.campaigns.state import (
+    USER_END_REASON,
+    CampaignStatus,
+    Stage,
+    require_config_editable,
+)
 from campaign_service.db import models
+from campaign_service.db.notify import notify_dispatchers
 from campaign_service.errors import BadRequest, NotFound
+from campaign_service.readmodel.campaigns import EXTRA_CONFIG_FIELDS
 from campaign_service.schema_types import PaginationMeta
 
-EXTRA_CONFIG_FIELDS = (
-    "assistantOverrides",
-    "squadOverrides",
-    "server",
-    "serverMessages",
-    "predialPlan",
-)
+
+@dataclass(frozen=True)
+class CampaignPage:
+    campaigns: Sequence[models.Campaign]
+    metadata: PaginationMeta
 
 
 def parse_id(value: str, what: str = "campaign") -> uuid.UUID:
@@ -95,7 +100,7 @@ def _check_concurrency(value: int, org: models.Org) -> None:
 
 async def create_campaign(
     session: AsyncSession, *, org: models.Org, dto: CreateCampaignDTO, now: datetime
-) -> orjson.Fragment:
+) -> models.Campaign:
     """Store the campaign and one call record per customer in the caller's transaction."""
     now = _millis(now)
     if "maxConcurrency" in dto.model_fields_set:
@@ -103,12 +108,11 @@ async def create_campaign(
         _check_concurrency(max_concurrency, org)
     else:
         max_concurrency = min(DEFAULT_MAX_CONCURRENCY, org.concurrency_limit)
-    campaign_id = uuid.uuid4()
     schedule = dto.schedulePlan
     campaign = await repo.insert_campaign(
         session,
         {
-            "id": campaign_id,
+            "id": uuid.uuid4(),
             "org_id": org.id,
             "name": dto.name,
             "status": CampaignStatus.SCHEDULED.value,
@@ -135,30 +139,24 @@ async def create_campaign(
     entries = _call_entries(
         phone_number_id=dto.phoneNumberId, customers=dto.customers, dial_plan=dto.dialPlan
     )
-    await repo.insert_calls(
-        session, campaign_id=campaign_id, org_id=org.id, entries=entries, now=now
+    await calls.insert_calls(
+        session, campaign_id=campaign.id, org_id=org.id, entries=entries, now=now
     )
+    await lifecycle.record_created(session, campaign_id=campaign.id, now=now)
     await notify_dispatchers(session, org.id)
-    return await campaign_body(session, campaign)
+    return campaign
 
 
-async def _load(
+async def get_campaign(
     session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, for_update: bool = False
 ) -> models.Campaign:
+    """A live campaign of this org, or a 404."""
     campaign = await repo.get_campaign(
         session, org_id=org_id, campaign_id=parse_id(campaign_id), for_update=for_update
     )
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} not found")
     return campaign
-
-
-async def get_campaign(
-    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str
-) -> orjson.Fragment:
-    return await campaign_body(
-        session, await _load(session, org_id=org_id, campaign_id=campaign_id)
-    )
 
 
 def _list_filters(query: CampaignListQuery) -> list[Any]:
@@ -170,7 +168,7 @@ def _list_filters(query: CampaignListQuery) -> list[Any]:
         except ValueError:
             filters.append(False)  # a malformed ID matches nothing
     if query.status == "cancelled":
-        filters.append(c.ended_reason.in_([r.value for r in state.USER_END_REASON.values()]))
+        filters.append(c.ended_reason.in_([r.value for r in USER_END_REASON.values()]))
     elif query.status == "archived":
         filters.append(False)  # archived campaigns are never listed
     elif query.status is not None:
@@ -189,9 +187,9 @@ def _list_filters(query: CampaignListQuery) -> list[Any]:
     return filters
 
 
-async def _page(
+async def list_campaigns(
     session: AsyncSession, *, org_id: uuid.UUID, query: CampaignListQuery
-) -> tuple[Sequence[models.Campaign], PaginationMeta]:
+) -> CampaignPage:
     """One page of the org's campaigns for a list query, and its pagination metadata."""
     campaigns, total = await repo.page_of_campaigns(
         session,
@@ -204,70 +202,50 @@ async def _page(
     metadata = PaginationMeta.for_page(
         total=total, page=query.page, limit=query.limit, sort_order=query.sortOrder
     )
-    return campaigns, metadata
+    return CampaignPage(campaigns, metadata)
 
 
-async def list_campaigns(
-    session: AsyncSession, *, org_id: uuid.UUID, query: CampaignListQuery
-) -> bytes:
-    """A CampaignPaginatedResponse body."""
-    campaigns, metadata = await _page(session, org_id=org_id, query=query)
-    return orjson.dumps(
-        {"results": await campaign_bodies(session, campaigns), "metadata": metadata.model_dump()}
-    )
-
-
-async def _end_by_user(session: AsyncSession, campaign: models.Campaign, now: datetime) -> None:
-    current = CampaignStatus(campaign.status)
-    reason = state.user_end_reason(current)
-    state.require_transition(current, CampaignStatus.ENDED)
-    await end_unplaced_calls(
-        session,
-        campaign_ids=[campaign.id],
-        ended_reason=CANCELLED_BEFORE_PLACED,
-        source="user",
-        now=now,
-    )
-    campaign.status = CampaignStatus.ENDED.value
-    campaign.ended_reason = reason.value
-    campaign.ended_at = now
-
-
-async def _apply_config(
-    session: AsyncSession,
-    campaign: models.Campaign,
-    dto: UpdateCampaignDTO,
-    *,
-    org: models.Org,
-    now: datetime,
-) -> None:
-    fields = dto.config_fields()
-    targets = {"assistantId", "workflowId", "squadId"} & fields
-    if targets:
+def _config_values(dto: UpdateCampaignDTO, *, org: models.Org) -> dict[str, Any]:
+    """The campaign columns a PATCH changes (besides the audience)."""
+    values: dict[str, Any] = {}
+    if {"assistantId", "workflowId", "squadId"} & dto.config_fields():
         # The campaign targets exactly one of the three; naming another switches to it.
-        campaign.assistant_id = dto.assistantId
-        campaign.workflow_id = dto.workflowId
-        campaign.squad_id = dto.squadId
+        values.update(
+            assistant_id=dto.assistantId, workflow_id=dto.workflowId, squad_id=dto.squadId
+        )
     if dto.maxConcurrency is not None:
         _check_concurrency(dto.maxConcurrency, org)
-        campaign.max_concurrency = dto.maxConcurrency
+        values["max_concurrency"] = dto.maxConcurrency
     if dto.schedulePlan is not None:
-        campaign.has_schedule_plan = True
-        campaign.earliest_at = dto.schedulePlan.earliestAt
-        campaign.latest_at = dto.schedulePlan.latestAt
+        values.update(
+            has_schedule_plan=True,
+            earliest_at=dto.schedulePlan.earliestAt,
+            latest_at=dto.schedulePlan.latestAt,
+        )
     if dto.phoneNumberId is not None:
         # Every customer is now called from this one number (a dial plan is flattened).
-        campaign.phone_number_id = dto.phoneNumberId
-        campaign.dial_plan_numbers = None
-        await repo.set_phone_number(
+        values.update(phone_number_id=dto.phoneNumberId, dial_plan_numbers=None)
+    if dto.dialPlan is not None:
+        values.update(
+            phone_number_id=None,
+            dial_plan_numbers=[entry.phoneNumberId for entry in dto.dialPlan],
+        )
+    if dto.name is not None:
+        values["name"] = dto.name
+    return values
+
+
+async def _replace_audience(
+    session: AsyncSession, campaign: models.Campaign, dto: UpdateCampaignDTO, now: datetime
+) -> None:
+    if dto.phoneNumberId is not None:
+        await calls.set_phone_number(
             session, campaign_id=campaign.id, phone_number_id=dto.phoneNumberId, now=now
         )
     if dto.dialPlan is not None:
         # Nothing has been dialed while scheduled, so the audience is replaced outright.
-        campaign.phone_number_id = None
-        campaign.dial_plan_numbers = [entry.phoneNumberId for entry in dto.dialPlan]
-        await repo.delete_calls(session, campaign_id=campaign.id)
-        await repo.insert_calls(
+        await calls.delete_unplaced_calls(session, campaign_id=campaign.id)
+        await calls.insert_calls(
             session,
             campaign_id=campaign.id,
             org_id=campaign.org_id,
@@ -283,91 +261,35 @@ async def update_campaign(
     campaign_id: str,
     dto: UpdateCampaignDTO,
     now: datetime,
-) -> orjson.Fragment:
+) -> models.Campaign:
     """Apply a PATCH: config changes while scheduled, a rename while not ended, or an end."""
     now = _millis(now)
-    campaign = await _load(session, org_id=org.id, campaign_id=campaign_id, for_update=True)
+    campaign = await get_campaign(session, org_id=org.id, campaign_id=campaign_id, for_update=True)
     if not dto.model_fields_set:
-        return await campaign_body(session, campaign)
+        return campaign
     current = CampaignStatus(campaign.status)
     if current is CampaignStatus.ENDED:
         raise BadRequest("campaign is ended and cannot be changed")
-    state.require_config_editable(current, dto.config_fields())
-    await _apply_config(session, campaign, dto, org=org, now=now)
-    if dto.name is not None:
-        campaign.name = dto.name
+    require_config_editable(current, dto.config_fields())
+    values = _config_values(dto, org=org)
+    await _replace_audience(session, campaign, dto, now)
     if dto.status is not None:
-        await _end_by_user(session, campaign, now)
-    campaign.updated_at = now
-    await session.flush()
-    return await campaign_body(session, campaign)
+        await lifecycle.end_by_user(
+            session, campaign_id=campaign.id, current=Stage(current.value), now=now
+        )
+    return await repo.update_config(
+        session, campaign_id=campaign.id, values={**values, "updated_at": now}
+    )
 
 
 async def archive_campaign(
     session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, now: datetime
-) -> orjson.Fragment:
+) -> models.Campaign:
     """DELETE: end the campaign if it is still running, then hide it from get and list."""
     now = _millis(now)
-    campaign = await _load(session, org_id=org_id, campaign_id=campaign_id, for_update=True)
-    if campaign.status != CampaignStatus.ENDED.value:
-        await _end_by_user(session, campaign, now)
-    campaign.archived_at = now
-    campaign.updated_at = now
-    await session.flush()
-    return await campaign_body(session, campaign)
-
-
-async def list_calls(
-    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, query: CallListQuery
-) -> CallPaginatedResponse:
-    campaign = await _load(session, org_id=org_id, campaign_id=campaign_id)
-    rows, total = await repo.page_of_calls(
-        session,
-        campaign_id=campaign.id,
-        status=query.status.value if query.status else None,
-        offset=(query.page - 1) * query.limit,
-        limit=query.limit,
-        ascending=query.sortOrder == "ASC",
+    campaign = await get_campaign(session, org_id=org_id, campaign_id=campaign_id, for_update=True)
+    await lifecycle.archive_by_user(
+        session, campaign_id=campaign.id, current=Stage(campaign.status), now=now
     )
-    return CallPaginatedResponse.model_construct(
-        results=[call_details(r) for r in rows],
-        metadata=PaginationMeta.for_page(
-            total=total, page=query.page, limit=query.limit, sort_order=query.sortOrder
-        ),
-    )
-
-
-async def get_call(
-    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, call_id: str
-) -> CallDetails:
-    campaign = await _load(session, org_id=org_id, campaign_id=campaign_id)
-    row = await repo.get_call(session, campaign_id=campaign.id, call_id=parse_id(call_id, "call"))
-    if row is None:
-        raise NotFound(f"call {call_id} not found")
-    return call_details(row)
-
-
-async def list_summaries(
-    session: AsyncSession, *, org_id: uuid.UUID, query: v2.CampaignListQueryV2
-) -> v2.CampaignSummaryPaginatedResponse:
-    """The v2 list: campaign summaries, with counters when asked."""
-    campaigns, metadata = await _page(session, org_id=org_id, query=query)
-    return v2.CampaignSummaryPaginatedResponse(
-        results=await v2.summaries(session, campaigns, counters=query.includeCounters),
-        metadata=metadata,
-    )
-
-
-async def get_summary(
-    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, counters: bool
-) -> v2.CampaignSummary:
-    campaign = await _load(session, org_id=org_id, campaign_id=campaign_id)
-    (summary,) = await v2.summaries(session, [campaign], counters=counters)
-    return summary
-
-
-async def list_contacts(
-    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: str, query: v2.ContactListQuery
-) -> v2.CampaignContactPaginatedResponse:
-    campaign = await _load(session, org_id=org_id, campaign_id=campaign_id)
-    return await v2.contacts_page(session, campaign_id=campaign.id, query=query)
+    await session.refresh(campaign)
+    return campaign

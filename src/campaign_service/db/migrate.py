@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 import campaign_service
 
@@ -34,3 +36,12 @@ def upgrade_to_head(database_url: str) -> None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("postgresql://x/x")).get_current_head()
+
+
+async def current_revision(conn: AsyncConnection) -> str | None:
+    """The revision the database is at; None for an empty database (no alembic_version)."""
+    if (await conn.execute(text("SELECT to_regclass('alembic_version')"))).scalar() is None:
+        return None
+    result = await conn.execute(text("SELECT version_num FROM alembic_version"))
+    revision: str | None = result.scalar_one_or_none()
+    return revision

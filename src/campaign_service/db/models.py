@@ -1,4 +1,5 @@
-"""ORM models: organizations, API keys, campaigns, per-call records and call events."""
+"""ORM models: organizations, API keys, campaigns and their history, per-call records and
+their history."""
 
 from __future__ import annotations
 
@@ -24,14 +25,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from campaign_service.calls.status import CallStatus
+from campaign_service.campaigns.state import CampaignStatus, Stage
+from campaign_service.db import predicates
 from campaign_service.db.base import Base
-
-CAMPAIGN_STATUSES = ("scheduled", "in-progress", "ended")
-CALL_STATUSES = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Org(Base):
@@ -61,7 +58,7 @@ class Campaign(Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid.uuid4)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
     name: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), server_default="scheduled")
+    status: Mapped[str] = mapped_column(String(20), server_default=CampaignStatus.SCHEDULED.value)
     ended_reason: Mapped[str | None] = mapped_column(String(64))
     assistant_id: Mapped[str | None] = mapped_column(Text)
     workflow_id: Mapped[str | None] = mapped_column(Text)
@@ -84,10 +81,14 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
-        CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status_valid"),
+        CheckConstraint(predicates.status_in("status", CampaignStatus), name="status_valid"),
         CheckConstraint("max_concurrency BETWEEN 1 AND 500", name="max_concurrency_range"),
         Index("ix_campaigns_org_created", "org_id", "created_at"),
-        Index("ix_campaigns_live_status", "status", postgresql_where=text("status <> 'ended'")),
+        Index(
+            "ix_campaigns_live_status",
+            "status",
+            postgresql_where=text(f"status <> '{CampaignStatus.ENDED.value}'"),
+        ),
         UniqueConstraint("id", "org_id", name="uq_campaigns_id_org_id"),
     )
 
@@ -102,7 +103,7 @@ class Call(Base):
     dial_plan_index: Mapped[int | None] = mapped_column(Integer)
     phone_number_id: Mapped[str] = mapped_column(Text)
     customer: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(20), server_default="scheduled")
+    status: Mapped[str] = mapped_column(String(20), server_default=CallStatus.SCHEDULED.value)
     ended_reason: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -117,7 +118,7 @@ class Call(Base):
     provider_call_id: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        CheckConstraint(_in("status", CALL_STATUSES), name="status_valid"),
+        CheckConstraint(predicates.CALL_STATUS_CHECK, name="status_valid"),
         # The call's org is its campaign's org (one check per inserted row covers both).
         ForeignKeyConstraint(
             ["campaign_id", "org_id"],
@@ -130,16 +131,10 @@ class Call(Base):
             "ix_calls_due",
             "campaign_id",
             "position",
-            postgresql_where=text("status = 'scheduled' AND lease_expires_at IS NULL"),
+            postgresql_where=text(predicates.waiting()),
         ),
-        Index(
-            "ix_calls_org_in_flight",
-            "org_id",
-            postgresql_where=text(
-                "status IN ('queued', 'ringing', 'in-progress', 'forwarding') "
-                "OR lease_expires_at IS NOT NULL"
-            ),
-        ),
+        Index("ix_calls_org_in_flight", "org_id", postgresql_where=text(predicates.in_flight())),
+        Index("ix_calls_open", "campaign_id", postgresql_where=text(predicates.is_open())),
         Index(
             "ix_calls_provider_call_id",
             "provider_call_id",
@@ -150,6 +145,26 @@ class Call(Base):
             "lease_expires_at",
             postgresql_where=text("lease_expires_at IS NOT NULL"),
         ),
+    )
+
+
+class CampaignEvent(Base):
+    """Append-only history of every campaign lifecycle move (and its creation)."""
+
+    __tablename__ = "campaign_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id"))
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    ended_reason: Mapped[str | None] = mapped_column(String(64))
+    cause: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(predicates.status_in("to_stage", Stage), name="to_stage_valid"),
+        Index("ix_campaign_events_campaign_id", "campaign_id", "id"),
     )
 
 

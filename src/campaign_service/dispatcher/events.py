@@ -1,4 +1,4 @@
-"""The engine's side of provider events: apply them in batches, one transaction per batch."""
+"""The engine's side of provider status reports: apply them in batches, one transaction each."""
 
 from __future__ import annotations
 
@@ -8,18 +8,19 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from campaign_service.calls.events import CallEvent, apply_call_events
-from campaign_service.calls.schemas import CallStatus
+from campaign_service.calls import repository as calls
+from campaign_service.calls.status import CallStatus
 from campaign_service.db.session import unit_of_work
 from campaign_service.observability import metrics
+from campaign_service.telephony.base import StatusReport
 from campaign_service.timeutil import Clock
 
 log = logging.getLogger(__name__)
 
 
-class EventRecorder:
-    """A `CallEventSink`. Deliveries that arrive while a batch is being written are grouped
-    into the next one (group commit), so a burst of events costs a few transactions."""
+class StatusReportRecorder:
+    """A `StatusReportSink`. Deliveries that arrive while a batch is being written are grouped
+    into the next one (group commit), so a burst of reports costs a few transactions."""
 
     def __init__(
         self,
@@ -33,28 +34,28 @@ class EventRecorder:
         self.clock = clock
         self.source = source
         self.max_batch = max_batch
-        self._pending: list[tuple[Sequence[CallEvent], asyncio.Future[None]]] = []
+        self._pending: list[tuple[Sequence[StatusReport], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def __call__(self, events: Sequence[CallEvent]) -> None:
-        if not events:
+    async def __call__(self, reports: Sequence[StatusReport]) -> None:
+        if not reports:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((events, future))
+        self._pending.append((reports, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_batches())
         await future
 
     async def _write_batches(self) -> None:
         while self._pending:
-            batch: list[tuple[Sequence[CallEvent], asyncio.Future[None]]] = []
+            batch: list[tuple[Sequence[StatusReport], asyncio.Future[None]]] = []
             size = 0
             while self._pending and size < self.max_batch:
                 item = self._pending.pop(0)
                 batch.append(item)
                 size += len(item[0])
             try:
-                await self.apply([e for events, _ in batch for e in events])
+                await self.apply([r for reports, _ in batch for r in reports])
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
@@ -64,9 +65,11 @@ class EventRecorder:
                     if not future.done():
                         future.set_result(None)
 
-    async def apply(self, events: Sequence[CallEvent]) -> int:
-        """Apply events in order in one transaction; returns how many changed a call."""
+    async def apply(self, reports: Sequence[StatusReport]) -> int:
+        """Apply reports in order in one transaction; returns how many changed a call."""
         async with unit_of_work(self.sessions) as session:
-            applied = await apply_call_events(session, events, source=self.source, now=self.clock())
-        metrics.CALLS_ENDED.inc(sum(1 for a in applied if a.to_status is CallStatus.ENDED))
-        return len(applied)
+            changes = await calls.apply_status_reports(
+                session, reports, source=self.source, now=self.clock()
+            )
+        metrics.CALLS_ENDED.inc(sum(1 for c in changes if c.to_status is CallStatus.ENDED))
+        return len(changes)

@@ -32,14 +32,12 @@ async def dispatcher_running(
         settings=settings,
         clock=clock,
     )
-    stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher.run(stop, engine=engine), name="dispatcher")
+    task = asyncio.create_task(dispatcher.run(engine=engine), name="dispatcher")
     log.info("dispatcher %s started (provider %s)", dispatcher.owner, dispatcher.provider.name)
     try:
         yield dispatcher
     finally:
-        stop.set()
-        dispatcher.wake()
+        dispatcher.stop()
         try:
             await asyncio.wait_for(task, timeout=30)
         except TimeoutError:

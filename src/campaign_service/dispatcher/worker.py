@@ -2,7 +2,7 @@
 
 One pass (`tick`) does, each step in its own short transaction:
   1. start campaigns whose time has come;
-  2. end calls whose capacity window closed, and leftovers of ended campaigns;
+  2. end calls whose capacity window closed;
   3. claim calls (recovering expired leases first) under the concurrency limits;
   4. place the claimed calls with the provider, with no transaction open;
   5. record the outcomes (accepted, rejected, no capacity) in one transaction;
@@ -20,6 +20,7 @@ import contextlib
 import logging
 import math
 import os
+import random
 import socket
 import time
 import uuid
@@ -29,18 +30,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from campaign_service.calls.events import DISPATCH_CHANNEL, CallEvent, apply_call_events
-from campaign_service.calls.schemas import CallStatus
+from campaign_service.calls import repository as calls
+from campaign_service.calls.repository import ClaimedCall
+from campaign_service.calls.status import CallStatus
+from campaign_service.db.notify import DISPATCH_CHANNEL
 from campaign_service.db.session import unit_of_work
 from campaign_service.dispatcher import claims, scheduler
-from campaign_service.dispatcher.claims import ClaimedCall
-from campaign_service.dispatcher.events import EventRecorder
+from campaign_service.dispatcher.events import StatusReportRecorder
 from campaign_service.observability import metrics
 from campaign_service.settings import Settings
 from campaign_service.telephony.base import (
     CallRejected,
     NoCapacity,
     PlaceCallRequest,
+    StatusReport,
     TelephonyProvider,
     deep_merge,
 )
@@ -50,6 +53,13 @@ log = logging.getLogger(__name__)
 
 # Campaign-level steps (start, close windows, finish) need not run on every wake-up.
 MAINTENANCE_SECONDS = 0.25
+# Waits that many dispatchers could otherwise line up on (a capacity retry, the pause after a
+# failed pass) are spread by a random factor, so they do not come back all at once.
+JITTER = (0.8, 1.2)
+
+
+def jittered(seconds: float) -> float:
+    return seconds * random.uniform(*JITTER)
 
 
 @dataclass
@@ -115,8 +125,9 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.events = EventRecorder(sessions, clock=clock, source=provider.name)
+        self.events = StatusReportRecorder(sessions, clock=clock, source=provider.name)
         self._wake = asyncio.Event()
+        self._stopping = False
         self._woken_at: float | None = None
         self._dial_slots = asyncio.Semaphore(settings.dispatcher_dial_concurrency)
 
@@ -143,9 +154,8 @@ class Dispatcher:
             report.activated = len(await scheduler.activate_due_campaigns(session, now=now))
         async with unit_of_work(self.sessions) as session:
             report.closed = await scheduler.close_capacity_windows(
-                session, now=now, window=timedelta(seconds=self.settings.capacity_window_seconds)
+                session, now=now, window_seconds=self.settings.capacity_window_seconds
             )
-            report.closed += await scheduler.sweep_ended_campaigns(session, now=now)
 
     async def _claim(self, *, recover: bool) -> list[ClaimedCall]:
         now = self.clock()
@@ -154,13 +164,13 @@ class Dispatcher:
         claimed: list[ClaimedCall] = []
         if recover:
             async with unit_of_work(self.sessions) as session:
-                claimed = await claims.recover_expired_leases(
+                claimed = await calls.recover_expired_leases(
                     session, owner=self.owner, now=now, lease_until=lease_until, limit=budget
                 )
             if claimed:
                 log.warning("recovering %d calls whose dispatcher stopped mid-dial", len(claimed))
         async with self.sessions() as session:
-            org_ids = await claims.orgs_with_due_calls(session, now=now)
+            org_ids = await calls.orgs_with_due_calls(session, now=now)
         for org_id in org_ids:
             if len(claimed) >= budget:
                 break
@@ -178,16 +188,16 @@ class Dispatcher:
     async def _place_all(self, claimed: list[ClaimedCall], report: TickReport) -> None:
         outcomes = await asyncio.gather(*(self._place(call) for call in claimed))
         now = self.clock()
-        retry_at = now + timedelta(seconds=self.settings.capacity_retry_seconds)
-        events: list[CallEvent] = []
+        retry_at = now + timedelta(seconds=jittered(self.settings.capacity_retry_seconds))
+        reports: list[StatusReport] = []
         retry: list[ClaimedCall] = []
         for outcome in outcomes:
             if outcome is None:
                 report.unknown += 1
             elif outcome.provider_call_id is not None:
                 report.placed += 1
-                events.append(
-                    CallEvent(
+                reports.append(
+                    StatusReport(
                         outcome.call.call_id,
                         CallStatus.QUEUED,
                         provider_call_id=outcome.provider_call_id,
@@ -196,8 +206,8 @@ class Dispatcher:
                 )
             elif outcome.rejected_reason is not None:
                 report.rejected += 1
-                events.append(
-                    CallEvent(
+                reports.append(
+                    StatusReport(
                         outcome.call.call_id,
                         CallStatus.ENDED,
                         ended_reason=outcome.rejected_reason,
@@ -208,11 +218,14 @@ class Dispatcher:
                 retry.append(outcome.call)
         report.retried = len(retry)
         async with unit_of_work(self.sessions) as session:
-            await apply_call_events(session, events, source="dispatcher", now=now)
-            for call in retry:
-                await claims.release_for_retry(
-                    session, call_id=call.call_id, owner=self.owner, retry_at=retry_at, now=now
-                )
+            await calls.apply_status_reports(session, reports, source="dispatcher", now=now)
+            await calls.release_for_retry(
+                session,
+                call_ids=[call.call_id for call in retry],
+                owner=self.owner,
+                retry_at=retry_at,
+                now=now,
+            )
         metrics.CALLS_PLACED.inc(report.placed)
         if report.placed and self._woken_at is not None:
             metrics.DISPATCH_LAG.observe(time.monotonic() - self._woken_at)
@@ -238,8 +251,13 @@ class Dispatcher:
             self._woken_at = time.monotonic()
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event, *, engine: AsyncEngine | None = None) -> None:
-        """Dispatch until `stop` is set. With `engine`, LISTEN for wake-ups on a connection.
+    def stop(self) -> None:
+        """Let the current pass finish, then make `run` return."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self, *, engine: AsyncEngine | None = None) -> None:
+        """Dispatch until `stop()`. With `engine`, LISTEN for wake-ups on a connection.
 
         A NOTIFY (a call ended, a campaign was created) triggers a quick pass at once; the full
         pass, with the campaign-level steps and lease recovery, runs at most every
@@ -248,23 +266,21 @@ class Dispatcher:
         listener = await self._listen(engine) if engine is not None else None
         last_maintenance = -math.inf
         try:
-            while not stop.is_set():
+            while not self._stopping:
                 self._wake.clear()
                 due = time.monotonic() - last_maintenance >= MAINTENANCE_SECONDS
+                wait = self.settings.dispatcher_poll_interval
                 try:
                     report = await self.tick(maintenance=due)
                 except Exception:
                     log.exception("dispatcher pass failed; retrying")
-                    report = TickReport()
+                    report, wait = TickReport(), jittered(wait)
                 if due:
                     last_maintenance = time.monotonic()
-                if report.busy:
+                if report.busy or self._stopping:
                     continue
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        _first(stop.wait(), self._wake.wait()),
-                        timeout=self.settings.dispatcher_poll_interval,
-                    )
+                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
             if listener is not None:
                 with contextlib.suppress(Exception):
@@ -283,12 +299,3 @@ class Dispatcher:
         except Exception:
             log.exception("LISTEN failed; falling back to polling")
             return None
-
-
-async def _first(*aws: Any) -> None:
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()

@@ -7,10 +7,11 @@ import logging
 from collections.abc import Iterable, Iterator
 
 from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_service.db.models import CALL_STATUSES, CAMPAIGN_STATUSES, Call, Campaign
+from campaign_service.calls.status import CallStatus
+from campaign_service.campaigns.state import CampaignStatus
+from campaign_service.readmodel.stats import status_counts
 
 log = logging.getLogger(__name__)
 
@@ -37,22 +38,8 @@ def _by_status(
 
 
 async def _counts(engine: AsyncEngine) -> tuple[dict[str, int], dict[str, int]]:
-    # One grouped query each; archived (deleted) campaigns and their calls are not counted.
-    campaigns = (
-        select(Campaign.status, func.count())
-        .where(Campaign.archived_at.is_(None))
-        .group_by(Campaign.status)
-    )
-    calls = (
-        select(Call.status, func.count())
-        .join(Campaign, Campaign.id == Call.campaign_id)
-        .where(Campaign.archived_at.is_(None))
-        .group_by(Call.status)
-    )
     async with engine.connect() as conn:
-        campaign_counts = dict((await conn.execute(campaigns)).all())
-        call_counts = dict((await conn.execute(calls)).all())
-    return campaign_counts, call_counts
+        return await status_counts(conn)
 
 
 async def database_snapshot(engine: AsyncEngine) -> Snapshot:
@@ -75,13 +62,14 @@ async def database_snapshot(engine: AsyncEngine) -> Snapshot:
             _by_status(
                 "campaign_service_campaigns",
                 "Non-archived campaigns by status.",
-                CAMPAIGN_STATUSES,
+                tuple(CampaignStatus),
                 campaigns,
             ),
             _by_status(
                 "campaign_service_calls",
-                "Call records of non-archived campaigns by status.",
-                CALL_STATUSES,
+                "Live call records by status: every open call, and the ended calls of campaigns "
+                "still running (archived campaigns excluded).",
+                tuple(CallStatus),
                 calls,
             ),
         ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from campaign_service.api.errors import error_response
+from campaign_service.error_body import error_response
 from campaign_service.observability.context import request_id_var
 
 log = logging.getLogger("campaign_service.request")

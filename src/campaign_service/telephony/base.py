@@ -7,12 +7,17 @@ A provider does two things:
    call will never be placed; it ends with the given endedReason). Any other exception means the
    outcome is unknown: the engine keeps the call's lease and, when it expires, places the call
    again with the same idempotency key.
-2. It reports what happens to its calls afterwards (ringing, answered, ended...) as `CallEvent`s
-   given to the `CallEventSink` passed to `start()`. Events may arrive late, twice or out of
-   order; the engine ignores any that would move a call backwards.
+2. It reports what happens to its calls afterwards (ringing, answered, ended...) as
+   `StatusReport`s given to the `StatusReportSink` passed to `start()`. Reports may arrive late,
+   twice or out of order; the engine ignores any that would move a call backwards.
 
 The contract that makes crashes safe: placing a call twice with the same `idempotency_key` must
-not dial twice; the second request returns the first call's ID.
+not dial twice; the second request returns the first call's ID. `find_call(request)` answers
+whether a call was placed with that key, without dialing (the engine asks before it decides
+not to place a call whose earlier attempt has an unknown outcome). `tests/contract/` runs the same
+conformance tests against every provider.
+
+These types import no SQL: a provider never touches the engine's tables.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
-from campaign_service.calls.events import CallEvent
+from campaign_service.calls.ended_reasons import require_known
+from campaign_service.calls.status import CallStatus
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,27 @@ class PlaceCallRequest:
     squad_overrides: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StatusReport:
+    """What a provider says happened to one of its calls (a status change)."""
+
+    call_id: uuid.UUID
+    status: CallStatus
+    ended_reason: str | None = None
+    provider_call_id: str | None = None
+    occurred_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is CallStatus.ENDED:
+            if self.ended_reason is None:
+                raise ValueError("an ended report needs an endedReason")
+            require_known(self.ended_reason)
+        elif self.ended_reason is not None:
+            raise ValueError("only an ended report carries an endedReason")
+        if self.status is CallStatus.SCHEDULED:
+            raise ValueError("no report moves a call back to scheduled")
+
+
 class NoCapacity(Exception):
     """The provider cannot take another call right now (concurrency or rate limit)."""
 
@@ -51,24 +79,29 @@ class CallRejected(Exception):
 
     def __init__(self, ended_reason: str, message: str = "") -> None:
         super().__init__(message or ended_reason)
-        self.ended_reason = ended_reason
+        self.ended_reason = require_known(ended_reason)
 
 
-CallEventSink = Callable[[Sequence[CallEvent]], Awaitable[None]]
-"""Where a provider delivers its events; the engine applies them in one transaction."""
+StatusReportSink = Callable[[Sequence[StatusReport]], Awaitable[None]]
+"""Where a provider delivers its reports; the engine applies them in one transaction."""
 
 
 class TelephonyProvider(Protocol):
     name: str
 
-    async def start(self, sink: CallEventSink) -> None:
-        """Begin delivering events (open webhooks, start pumps). Called once."""
+    async def start(self, sink: StatusReportSink) -> None:
+        """Begin delivering reports (open webhooks, start pumps). Called once."""
 
     async def stop(self) -> None:
-        """Stop delivering events and release resources."""
+        """Stop delivering reports and release resources."""
 
     async def place_call(self, request: PlaceCallRequest) -> str:
         """Dial; return the provider's call ID. Idempotent per `request.idempotency_key`."""
+        ...
+
+    async def find_call(self, request: PlaceCallRequest) -> str | None:
+        """The provider's ID of a call placed earlier with this request's idempotency key, or
+        None if it has none; never dials. Raises when the provider cannot answer."""
         ...
 
 

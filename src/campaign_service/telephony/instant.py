@@ -1,8 +1,9 @@
 """A provider whose calls are answered at once and end after `hold_seconds` (default: at once).
 
 For benchmarks and tests of the engine itself. It keeps its state in memory, so unlike the
-simulated provider it does not survive the process; it does honour idempotency keys and it
-records how many calls it carried at once, per campaign and per org.
+simulated provider it does not survive the process; it does honour idempotency keys, can be
+given a capacity (`max_active_calls`), and records how many calls it carried at once, per
+campaign and per org.
 """
 
 from __future__ import annotations
@@ -11,27 +12,38 @@ import asyncio
 import uuid
 from collections import Counter
 
-from campaign_service.calls.events import CallEvent
-from campaign_service.calls.schemas import CallStatus
-from campaign_service.telephony.base import CallEventSink, PlaceCallRequest
+from campaign_service.calls.status import CallStatus
+from campaign_service.telephony.base import (
+    NoCapacity,
+    PlaceCallRequest,
+    StatusReport,
+    StatusReportSink,
+)
 
 
 class InstantProvider:
     name = "instant"
 
-    def __init__(self, *, hold_seconds: float = 0.0, outcome: str = "customer-ended-call") -> None:
+    def __init__(
+        self,
+        *,
+        hold_seconds: float = 0.0,
+        outcome: str = "customer-ended-call",
+        max_active_calls: int | None = None,
+    ) -> None:
         self.hold_seconds = hold_seconds
         self.outcome = outcome
+        self.max_active_calls = max_active_calls
         self.placed: dict[str, str] = {}
         self.dials = 0
         self.active_by_campaign: Counter[uuid.UUID] = Counter()
         self.active_by_org: Counter[uuid.UUID] = Counter()
         self.max_by_campaign: Counter[uuid.UUID] = Counter()
         self.max_by_org: Counter[uuid.UUID] = Counter()
-        self._sink: CallEventSink | None = None
+        self._sink: StatusReportSink | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def start(self, sink: CallEventSink) -> None:
+    async def start(self, sink: StatusReportSink) -> None:
         self._sink = sink
 
     async def stop(self) -> None:
@@ -44,6 +56,9 @@ class InstantProvider:
         existing = self.placed.get(request.idempotency_key)
         if existing is not None:
             return existing
+        active = sum(self.active_by_org.values())
+        if self.max_active_calls is not None and active >= self.max_active_calls:
+            raise NoCapacity(f"carrying {active} calls")
         provider_call_id = f"instant-{uuid.uuid4()}"
         self.placed[request.idempotency_key] = provider_call_id
         self.dials += 1
@@ -52,6 +67,9 @@ class InstantProvider:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return provider_call_id
+
+    async def find_call(self, request: PlaceCallRequest) -> str | None:
+        return self.placed.get(request.idempotency_key)
 
     def _track(self, request: PlaceCallRequest, delta: int) -> None:
         self.active_by_campaign[request.campaign_id] += delta
@@ -71,10 +89,10 @@ class InstantProvider:
         self._track(request, -1)
         await self._sink(
             [
-                CallEvent(
+                StatusReport(
                     request.call_id, CallStatus.IN_PROGRESS, provider_call_id=provider_call_id
                 ),
-                CallEvent(
+                StatusReport(
                     request.call_id,
                     CallStatus.ENDED,
                     ended_reason=self.outcome,

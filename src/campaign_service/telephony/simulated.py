@@ -17,17 +17,19 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaign_service.calls.ended_reasons import require_known
-from campaign_service.calls.events import CallEvent
-from campaign_service.calls.schemas import CallStatus
-from campaign_service.db.models import SimCall, SimCallStep
+from campaign_service.calls.status import CallStatus
 from campaign_service.db.session import unit_of_work
 from campaign_service.settings import Settings
-from campaign_service.telephony.base import CallEventSink, NoCapacity, PlaceCallRequest
+from campaign_service.telephony import simulated_repository as store
+from campaign_service.telephony.base import (
+    NoCapacity,
+    PlaceCallRequest,
+    StatusReport,
+    StatusReportSink,
+)
 from campaign_service.timeutil import Clock
 
 log = logging.getLogger(__name__)
@@ -128,89 +130,45 @@ class SimulatedProvider:
         if self.config.dial_latency_seconds:
             await asyncio.sleep(self.config.dial_latency_seconds)
         now = self.clock()
+        key = request.idempotency_key
         async with unit_of_work(self.sessions) as session:
-            existing = await self._existing(session, request.idempotency_key)
+            # A repeated request (the engine recovering a lease) returns the same call.
+            existing = await store.repeat_request(session, key=key)
             if existing is not None:
                 return existing
             if self.config.max_active_calls is not None:
-                await self._check_capacity(session)
+                active = await store.active_calls_locked(session)
+                if active >= self.config.max_active_calls:
+                    raise NoCapacity(f"simulated network is carrying {active} calls")
             provider_call_id = f"sim-{uuid.uuid4()}"
-            outcome, steps = plan_call(self.config, request.idempotency_key, now)
-            inserted = (
-                await session.execute(
-                    insert(SimCall)
-                    .values(
-                        provider_call_id=provider_call_id,
-                        idempotency_key=request.idempotency_key,
-                        call_id=request.call_id,
-                        outcome=outcome,
-                        created_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                    .returning(SimCall.provider_call_id)
-                )
-            ).scalar_one_or_none()
-            if inserted is None:  # a concurrent request with the same key won
-                existing = await self._existing(session, request.idempotency_key)
+            outcome, steps = plan_call(self.config, key, now)
+            if not await store.insert_call(
+                session,
+                provider_call_id=provider_call_id,
+                key=key,
+                call_id=request.call_id,
+                outcome=outcome,
+                steps=steps,
+                now=now,
+            ):  # a concurrent request with the same key won
+                existing = await store.repeat_request(session, key=key)
                 assert existing is not None
                 return existing
-            session.add_all(
-                SimCallStep(
-                    provider_call_id=provider_call_id,
-                    call_id=request.call_id,
-                    status=status.value,
-                    ended_reason=reason,
-                    due_at=due,
-                )
-                for status, reason, due in steps
-            )
         return provider_call_id
 
-    async def _existing(self, session: AsyncSession, key: str) -> str | None:
-        # A repeated request (the engine recovering a lease) returns the same call, no new dial.
-        return (
-            await session.execute(
-                text(
-                    "UPDATE sim_calls SET dial_requests = dial_requests + 1 "
-                    "WHERE idempotency_key = :k RETURNING provider_call_id"
-                ),
-                {"k": key},
-            )
-        ).scalar_one_or_none()
+    async def find_call(self, request: PlaceCallRequest) -> str | None:
+        async with self.sessions() as session:
+            return await store.find_by_key(session, key=request.idempotency_key)
 
-    async def _check_capacity(self, session: AsyncSession) -> None:
-        # Serialise capacity checks so two dials cannot both take the last line.
-        await session.execute(text("SELECT pg_advisory_xact_lock(7310442002)"))
-        active = (
-            await session.execute(
-                select(func.count()).select_from(SimCall).where(SimCall.ended_at.is_(None))
-            )
-        ).scalar_one()
-        assert self.config.max_active_calls is not None
-        if active >= self.config.max_active_calls:
-            raise NoCapacity(f"simulated network is carrying {active} calls")
-
-    async def deliver_due(self, sink: CallEventSink, *, limit: int = 500) -> int:
+    async def deliver_due(self, sink: StatusReportSink, *, limit: int = 500) -> int:
         """Report every step that is due; returns how many were delivered."""
         now = self.clock()
         async with unit_of_work(self.sessions) as session:
-            steps = (
-                (
-                    await session.execute(
-                        select(SimCallStep)
-                        .where(SimCallStep.delivered_at.is_(None), SimCallStep.due_at <= now)
-                        .order_by(SimCallStep.due_at, SimCallStep.id)
-                        .limit(limit)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            steps = await store.due_steps(session, now=now, limit=limit)
             if not steps:
                 return 0
-            events = [
-                CallEvent(
+            reports = [
+                StatusReport(
                     call_id=s.call_id,
                     status=CallStatus(s.status),
                     ended_reason=s.ended_reason,
@@ -219,32 +177,21 @@ class SimulatedProvider:
                 )
                 for s in steps
             ]
-            # At-least-once, like a webhook: the engine applies the events (its own transaction)
-            # before the steps are marked delivered; a crash in between redelivers them, and the
-            # engine ignores the duplicates.
-            await sink(events)
-            for step in steps:
-                step.delivered_at = now
-            ended = [s.provider_call_id for s in steps if s.status == CallStatus.ENDED.value]
-            if ended:
-                await session.execute(
-                    text("UPDATE sim_calls SET ended_at = :now WHERE provider_call_id = ANY(:ids)"),
-                    {"now": now, "ids": ended},
-                )
+            # At-least-once, like a webhook: the engine applies the reports (its own
+            # transaction) before the steps are marked delivered; a crash in between redelivers
+            # them, and the engine ignores the duplicates.
+            await sink(reports)
+            await store.mark_delivered(session, steps, now=now)
         return len(steps)
 
     async def seconds_until_next_step(self) -> float | None:
         async with self.sessions() as session:
-            due = (
-                await session.execute(
-                    select(func.min(SimCallStep.due_at)).where(SimCallStep.delivered_at.is_(None))
-                )
-            ).scalar_one_or_none()
+            due = await store.next_due(session)
         if due is None:
             return None
         return max(0.0, (due - self.clock()).total_seconds())
 
-    async def start(self, sink: CallEventSink) -> None:
+    async def start(self, sink: StatusReportSink) -> None:
         self._stop.clear()
         self._pump = asyncio.create_task(self._run_pump(sink), name="simulated-provider-pump")
 
@@ -256,7 +203,7 @@ class SimulatedProvider:
                 await self._pump
             self._pump = None
 
-    async def _run_pump(self, sink: CallEventSink) -> None:
+    async def _run_pump(self, sink: StatusReportSink) -> None:
         while not self._stop.is_set():
             try:
                 if await self.deliver_due(sink):

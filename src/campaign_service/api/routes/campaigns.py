@@ -1,4 +1,4 @@
-"""Campaign endpoints. Thin: validate, call the service, send the model as JSON."""
+"""Campaign endpoints. Thin: validate, call the service, render with the read model."""
 
 from __future__ import annotations
 
@@ -21,13 +21,20 @@ from campaign_service.campaigns.schemas import (
     CreateCampaignDTO,
     UpdateCampaignDTO,
 )
+from campaign_service.campaigns.schemas_v2 import CampaignHistoryPaginatedResponse, HistoryQuery
+from campaign_service.errors import NotFound
+from campaign_service.readmodel import calls as call_views
+from campaign_service.readmodel.campaigns import campaign_bodies, campaign_body
+from campaign_service.readmodel.history import history_page
 
 router = APIRouter(responses=ERROR_RESPONSES)
+# Paths beyond Vapi's API; served under /campaigns only, never at Vapi's /campaign paths.
+extensions = APIRouter(responses=ERROR_RESPONSES, tags=["Extensions"])
 
 
 def json_body(body: BaseModel | orjson.Fragment | bytes, status_code: int = 200) -> Response:
     """Send a body serialized once: a model (absent fields omitted, no second validation
-    pass) or JSON the service already assembled."""
+    pass) or JSON the read model already assembled."""
     if isinstance(body, BaseModel):
         content = body.model_dump_json(exclude_none=True).encode()
     elif isinstance(body, orjson.Fragment):
@@ -47,7 +54,7 @@ async def create_campaign(
     """Create a campaign and one call record per customer. It starts at schedulePlan.earliestAt,
     or at once without a schedulePlan."""
     campaign = await service.create_campaign(session, org=org, dto=dto, now=now)
-    return json_body(campaign, 201)
+    return json_body(await campaign_body(session, campaign), 201)
 
 
 @router.get("", response_model=CampaignPaginatedResponse, summary="List campaigns")
@@ -55,13 +62,16 @@ async def list_campaigns(
     query: Annotated[CampaignListQuery, Query()], org: CurrentOrg, session: Session
 ) -> Any:
     """List your organization's campaigns, newest first unless sortOrder=ASC."""
-    return json_body(await service.list_campaigns(session, org_id=org.id, query=query))
+    page = await service.list_campaigns(session, org_id=org.id, query=query)
+    results = await campaign_bodies(session, page.campaigns)
+    return json_body(orjson.dumps({"results": results, "metadata": page.metadata.model_dump()}))
 
 
 @router.get("/{id}", response_model=Campaign, summary="Get a campaign")
 async def get_campaign(id: str, org: CurrentOrg, session: Session) -> Any:
     """Get one campaign with its calls and live counters."""
-    return json_body(await service.get_campaign(session, org_id=org.id, campaign_id=id))
+    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
+    return json_body(await campaign_body(session, campaign))
 
 
 @router.patch("/{id}", response_model=Campaign, summary="Update or end a campaign")
@@ -75,16 +85,15 @@ async def update_campaign(
     """Change a scheduled campaign's configuration, rename it, or end it with
     `{"status": "ended"}`: calls not yet placed are cancelled, calls in progress finish."""
     campaign = await service.update_campaign(session, org=org, campaign_id=id, dto=dto, now=now)
-    return json_body(campaign)
+    return json_body(await campaign_body(session, campaign))
 
 
 @router.delete("/{id}", response_model=Campaign, summary="Delete (archive) a campaign")
 async def delete_campaign(id: str, org: CurrentOrg, session: Session, now: Now) -> Any:
     """End the campaign if it is running and archive it: it disappears from get and list,
     but its records are kept. Answers 200 with the campaign."""
-    return json_body(
-        await service.archive_campaign(session, org_id=org.id, campaign_id=id, now=now)
-    )
+    campaign = await service.archive_campaign(session, org_id=org.id, campaign_id=id, now=now)
+    return json_body(await campaign_body(session, campaign))
 
 
 @router.get("/{id}/calls", response_model=CallPaginatedResponse, summary="List a campaign's calls")
@@ -92,10 +101,31 @@ async def list_calls(
     id: str, query: Annotated[CallListQuery, Query()], org: CurrentOrg, session: Session
 ) -> Any:
     """The campaign's per-call records in dial order, optionally filtered by status."""
-    return json_body(await service.list_calls(session, org_id=org.id, campaign_id=id, query=query))
+    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
+    return json_body(await call_views.calls_page(session, campaign_id=campaign.id, query=query))
 
 
 @router.get("/{id}/calls/{callId}", response_model=CallDetails, summary="Get one call")
 async def get_call(id: str, callId: str, org: CurrentOrg, session: Session) -> Any:
     """One call record of the campaign."""
-    return json_body(await service.get_call(session, org_id=org.id, campaign_id=id, call_id=callId))
+    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
+    call_id = service.parse_id(callId, "call")
+    details = await call_views.call(session, campaign_id=campaign.id, call_id=call_id)
+    if details is None:
+        raise NotFound(f"call {callId} not found")
+    return json_body(details)
+
+
+@extensions.get(
+    "/{id}/events",
+    response_model=CampaignHistoryPaginatedResponse,
+    summary="A campaign's history (extension)",
+)
+async def list_history(
+    id: str, query: Annotated[HistoryQuery, Query()], org: CurrentOrg, session: Session
+) -> Any:
+    """Extension (not part of Vapi's API): every move of the campaign through its lifecycle,
+    oldest first, with who made it, why, and when: created, started, ended (by the user or
+    because every call ended), archived."""
+    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
+    return json_body(await history_page(session, campaign_id=campaign.id, query=query))

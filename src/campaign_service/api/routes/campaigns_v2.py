@@ -15,8 +15,11 @@ from campaign_service.api.deps import CurrentOrg, Session
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.routes import campaigns
 from campaign_service.api.routes.campaigns import json_body
-from campaign_service.campaigns import service, v2
+from campaign_service.campaigns import schemas_v2 as v2
+from campaign_service.campaigns import service
 from campaign_service.campaigns.schemas import Campaign
+from campaign_service.readmodel.campaigns import summaries
+from campaign_service.readmodel.contacts import contacts_page
 
 router = APIRouter(prefix="/v2/campaign", tags=["Vapi v2 paths"], responses=ERROR_RESPONSES)
 
@@ -53,7 +56,9 @@ async def list_campaigns_v2(
     query: Annotated[v2.CampaignListQueryV2, Query()], org: CurrentOrg, session: Session
 ) -> Any:
     """Campaign summaries; `includeCounters=true` adds contactCounters and callMetrics."""
-    return json_body(await service.list_summaries(session, org_id=org.id, query=query))
+    page = await service.list_campaigns(session, org_id=org.id, query=query)
+    results = await summaries(session, page.campaigns, counters=query.includeCounters)
+    return json_body(v2.CampaignSummaryPaginatedResponse(results=results, metadata=page.metadata))
 
 
 @router.get("/{id}", response_model=v2.CampaignSummary, summary="Get a campaign (v2)")
@@ -61,9 +66,8 @@ async def get_campaign_v2(
     id: str, query: Annotated[v2.SummaryQuery, Query()], org: CurrentOrg, session: Session
 ) -> Any:
     """One campaign summary; `includeCounters=true` adds contactCounters and callMetrics."""
-    summary = await service.get_summary(
-        session, org_id=org.id, campaign_id=id, counters=query.includeCounters
-    )
+    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
+    (summary,) = await summaries(session, [campaign], counters=query.includeCounters)
     return json_body(summary)
 
 
@@ -76,6 +80,5 @@ async def list_contacts_v2(
     id: str, query: Annotated[v2.ContactListQuery, Query()], org: CurrentOrg, session: Session
 ) -> Any:
     """The audience in dial order (or by status), each contact with its outcome."""
-    return json_body(
-        await service.list_contacts(session, org_id=org.id, campaign_id=id, query=query)
-    )
+    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
+    return json_body(await contacts_page(session, campaign_id=campaign.id, query=query))

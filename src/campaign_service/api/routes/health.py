@@ -10,9 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 
-from campaign_service.db.migrate import head_revision
+from campaign_service.db.migrate import current_revision, head_revision
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Operations"])
@@ -43,12 +42,7 @@ async def health() -> dict[str, str]:
 
 async def _current_revision(request: Request) -> str | None:
     async with request.app.state.engine.connect() as conn:
-        # to_regclass: an empty database (no alembic_version yet) is "pending", not "unreachable".
-        if (await conn.execute(text("SELECT to_regclass('alembic_version')"))).scalar() is None:
-            return None
-        result = await conn.execute(text("SELECT version_num FROM alembic_version"))
-        revision: str | None = result.scalar_one_or_none()
-        return revision
+        return await current_revision(conn)
 
 
 @router.get(

@@ -1,0 +1,18 @@
+"""The wake-up channel of the dispatchers: a NOTIFY sent when new work or free capacity
+appears (a campaign created, started or ended, a call ended). Polling covers a lost one."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+DISPATCH_CHANNEL = "campaign_service_dispatch"
+
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+
+
+async def notify_dispatchers(session: AsyncSession, org_id: uuid.UUID) -> None:
+    """Wake the dispatchers when this transaction commits (delivered once per payload)."""
+    await session.execute(_NOTIFY, {"channel": DISPATCH_CHANNEL, "payload": str(org_id)})
