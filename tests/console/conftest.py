@@ -14,6 +14,7 @@ import uvicorn
 from playwright.async_api import BrowserContext, Request, async_playwright
 
 from campaign_service.api.app import create_app
+from campaign_service.dispatcher.runner import dispatcher_running
 from campaign_service.settings import Settings
 from tests.ops.conftest import LiveServer, free_port
 from tests.ops.test_docs_browser import CHROMIUM_ARGS, TIMEOUT_MS, find_chromium
@@ -25,7 +26,11 @@ def running_server(database_url: str) -> Iterator[LiveServer]:
     end within seconds, placed by the dispatcher inside the API process."""
     port = free_port()
     settings = Settings(sim_preset="demo", sim_seed=11)
-    app = create_app(settings, database_url=database_url, run_dispatcher=True)
+    app = create_app(
+        settings,
+        database_url=database_url,
+        background=lambda engine: dispatcher_running(engine, settings),
+    )
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -136,7 +136,6 @@ async def watch_to_the_end(page: Page, log: RequestLog, tmp_path: Path) -> None:
         if done == 8 and status == "ended":
             break
         await asyncio.sleep(0.2)
-    elapsed = time.monotonic() - started
     assert seen[-1] == 8, seen
     assert len(seen) >= 3, f"the progress jumped instead of moving: {seen}"
     assert await page.evaluate("window.__sameDocument") is True
@@ -145,11 +144,28 @@ async def watch_to_the_end(page: Page, log: RequestLog, tmp_path: Path) -> None:
     await expect(page.locator("#calls-table tbody .badge-ended")).to_have_count(8)
     outcomes = await page.locator('#calls-table td[data-label="Outcome"]').all_inner_texts()
     assert all(o != "—" for o in outcomes), outcomes
-    # One request per tick of the poller: never more than one a second, whatever the speed.
-    polled = log.api_calls(first_request)
+    await expect_history(
+        page,
+        [
+            ("scheduled", "Created."),
+            ("in-progress", "No schedulePlan: dialing started at once."),
+            ("ended", "Every call has ended."),
+        ],
+    )
+    # One request per tick of the poller (the first at once): never more than one a second.
+    polled, elapsed = log.api_calls(first_request), time.monotonic() - started
     assert len(polled) <= elapsed + 2, (len(polled), elapsed)
     await assert_accessible(page)
     await screenshot(page, tmp_path / "console-campaign.png")
+
+
+async def expect_history(page: Page, moves: list[tuple[str, str]]) -> None:
+    """The history panel lists the campaign's moves, oldest first, each with its sentence."""
+    entries = page.locator("#history-list li")
+    await expect(entries).to_have_count(len(moves))
+    for entry, (status, detail) in zip(await entries.all(), moves, strict=True):
+        assert await entry.get_attribute("data-to-status") == status
+        await expect(entry).to_contain_text(detail)
 
 
 async def create_via_api(base_url: str, org: OrgKey, **overrides: Any) -> dict[str, Any]:
@@ -190,6 +206,18 @@ async def test_end_then_delete_a_running_campaign_from_its_page(
         "campaign.in-progress.ended-by-user"
     )
     await expect(end).to_have_count(0)
+    await expect_history(
+        page,
+        [
+            ("scheduled", "Created."),
+            ("in-progress", "dialing started at once"),
+            ("ended", "Ended by the user; calls not yet placed were cancelled."),
+        ],
+    )
+    await expect(page.locator("#history-list li").last).to_contain_text("by a user")
+    await expect(page.locator("#history-list li").last).to_contain_text(
+        "campaign.in-progress.ended-by-user"
+    )
     await expect(page.locator('[data-counter="skipped"] .counter-value')).not_to_have_text("0")
     await screenshot(page, tmp_path / "console-ended.png")
 
