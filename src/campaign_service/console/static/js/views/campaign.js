@@ -11,116 +11,125 @@ const CALLS_PER_PAGE = 25;
 const EVENTS_PER_PAGE = 50;
 const RUNNING = new Set(["scheduled", "in-progress"]);
 
-export function renderCampaign(main, id) {
-  const path = `/campaigns/${encodeURIComponent(id)}`;
-  const view = { summary: null, fingerprint: "", callsPage: 1, eventsPage: 1 };
-  const heading = h("h1", { tabindex: "-1" }, "Campaign");
-  const regions = {
-    head: h("div", { id: "campaign-head" }),
-    actions: h("div", { class: "actions", id: "campaign-actions" }),
-    alerts: h("div", { id: "campaign-alerts" }),
-    progress: h("section", { "aria-labelledby": "progress-title", id: "campaign-progress" }),
-    calls: h("section", { "aria-labelledby": "calls-title", id: "campaign-calls" }),
-    history: h("section", { "aria-labelledby": "history-title", id: "campaign-history" }),
-  };
-  const poller = new Poller(POLL_MS, loadSummary, { onError: showError });
+const END = {
+  title: "End this campaign?",
+  text: "Calls not placed yet are cancelled; calls in progress finish. A campaign cannot be restarted.",
+  confirmLabel: "End campaign",
+};
+const DELETE = {
+  title: "Delete this campaign?",
+  text: "A running campaign is ended first. It disappears from the console and the API; its records are kept.",
+  confirmLabel: "Delete campaign",
+};
 
-  async function loadSummary() {
-    const summary = await api("GET", `/v2/campaign/${encodeURIComponent(id)}`, { query: { includeCounters: true } });
-    const fingerprint = JSON.stringify([summary.status, summary.updatedAt, summary.contactCounters]);
-    const finished = summary.status === "ended" && !summary.contactCounters?.pending && !summary.contactCounters?.dispatched;
-    if (fingerprint === view.fingerprint) {
+class CampaignPage {
+  constructor(main, id) {
+    this.id = id;
+    this.path = `/campaigns/${encodeURIComponent(id)}`;
+    this.summary = null;
+    this.fingerprint = "";
+    this.callsPage = 1;
+    this.eventsPage = 1;
+    this.heading = h("h1", { tabindex: "-1" }, "Campaign");
+    const section = (name) => h("section", { id: `campaign-${name}`, "aria-labelledby": `${name}-title` });
+    this.regions = {
+      head: h("div", { id: "campaign-head" }),
+      actions: h("div", { id: "campaign-actions", class: "actions" }),
+      alerts: h("div", { id: "campaign-alerts" }),
+      progress: section("progress"),
+      calls: section("calls"),
+      history: section("history"),
+    };
+    this.poller = new Poller(POLL_MS, () => this.loadSummary(), { onError: (e) => this.showError(e) });
+    replaceChildren(main, h("p", { class: "crumbs" }, h("a", { href: "#/" }, "← Campaigns")),
+      this.heading, ...Object.values(this.regions));
+  }
+
+  async loadSummary() {
+    const summary = await api("GET", `/v2/campaign/${encodeURIComponent(this.id)}`, { query: { includeCounters: true } });
+    const counters = summary.contactCounters ?? {};
+    const fingerprint = JSON.stringify([summary.status, summary.updatedAt, counters]);
+    if (fingerprint === this.fingerprint) {
       // Unchanged since the details were last refreshed: once finished, nothing will move.
-      if (finished) poller.stop();
+      if (summary.status === "ended" && !counters.pending && !counters.dispatched) this.poller.stop();
       return;
     }
-    if (view.summary && view.summary.status !== summary.status) announce(`Campaign ${summary.status}.`);
-    view.summary = summary;
-    view.fingerprint = fingerprint;
-    renderSummary();
-    poller.soon("calls", loadCalls);
-    poller.soon("history", loadHistory);
+    if (this.summary && this.summary.status !== summary.status) announce(`Campaign ${summary.status}.`);
+    this.summary = summary;
+    this.fingerprint = fingerprint;
+    this.renderSummary();
+    this.poller.soon("calls", () => this.loadCalls());
+    this.poller.soon("history", () => this.loadHistory());
   }
 
-  async function loadCalls() {
-    const body = await api("GET", `${path}/calls`, { query: { page: view.callsPage, limit: CALLS_PER_PAGE } });
-    keepFocus(regions.calls, () => replaceChildren(regions.calls,
-      callsSection(body, (page) => { view.callsPage = page; loadCalls().catch(showError); })));
+  async loadCalls() {
+    const body = await api("GET", `${this.path}/calls`, { query: { page: this.callsPage, limit: CALLS_PER_PAGE } });
+    const onPage = (page) => { this.callsPage = page; this.loadCalls().catch((e) => this.showError(e)); };
+    keepFocus(this.regions.calls, () => replaceChildren(this.regions.calls, callsSection(body, onPage)));
   }
 
-  async function loadHistory() {
+  async loadHistory() {
     let body = null;
     try {
-      body = await api("GET", `${path}/events`, { query: { page: view.eventsPage, limit: EVENTS_PER_PAGE } });
+      body = await api("GET", `${this.path}/events`, { query: { page: this.eventsPage, limit: EVENTS_PER_PAGE } });
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 404) throw error;
     }
-    keepFocus(regions.history, () => replaceChildren(regions.history,
-      historySection(body, (page) => { view.eventsPage = page; loadHistory().catch(showError); })));
+    const onPage = (page) => { this.eventsPage = page; this.loadHistory().catch((e) => this.showError(e)); };
+    keepFocus(this.regions.history, () => replaceChildren(this.regions.history, historySection(body, onPage)));
   }
 
-  function renderSummary() {
-    const summary = view.summary;
-    heading.textContent = summary.name;
+  renderSummary() {
+    const { summary, regions } = this;
+    this.heading.textContent = summary.name;
     document.title = `${summary.name} · campaign-service console`;
     const parts = summaryParts(summary);
     replaceChildren(regions.head, parts.head);
     keepFocus(regions.progress, () => replaceChildren(regions.progress, parts.progress));
-    keepFocus(regions.actions, () => replaceChildren(regions.actions, actionButtons(summary)));
+    keepFocus(regions.actions, () => replaceChildren(regions.actions, this.actionButtons()));
   }
 
-  function actionButtons(summary) {
-    return [
-      RUNNING.has(summary.status)
-        ? h("button", { type: "button", class: "danger", id: "end-campaign", "data-focus-key": "end", onclick: endCampaign }, "End campaign")
-        : null,
-      h("button", { type: "button", class: "danger secondary", id: "delete-campaign", "data-focus-key": "delete", onclick: deleteCampaign }, "Delete campaign"),
-    ];
+  actionButtons() {
+    const end = RUNNING.has(this.summary.status)
+      ? h("button", { type: "button", class: "danger", "data-focus-key": "end", onclick: () => this.end() }, "End campaign")
+      : null;
+    return [end, h("button", { type: "button", class: "danger secondary", "data-focus-key": "delete",
+      onclick: () => this.delete() }, "Delete campaign")];
   }
 
-  async function endCampaign() {
-    const confirmed = await confirmAction({
-      title: "End this campaign?",
-      text: "Calls not placed yet are cancelled; calls in progress finish. A campaign cannot be restarted.",
-      confirmLabel: "End campaign",
-    });
-    if (!confirmed) return;
-    await act(() => api("PATCH", path, { body: { status: "ended" } }), "Campaign ended.");
-    poller.start();
+  async end() {
+    if (!(await confirmAction(END))) return;
+    await this.act(() => api("PATCH", this.path, { body: { status: "ended" } }), "Campaign ended.");
+    this.poller.start(); // calls in progress still finish: keep watching
   }
 
-  async function deleteCampaign() {
-    const confirmed = await confirmAction({
-      title: "Delete this campaign?",
-      text: "A running campaign is ended first. It disappears from the console and the API; its records are kept.",
-      confirmLabel: "Delete campaign",
-    });
-    if (!confirmed) return;
-    if (await act(() => api("DELETE", path), "Campaign deleted.")) window.location.hash = "#/";
+  async delete() {
+    if (!(await confirmAction(DELETE))) return;
+    if (await this.act(() => api("DELETE", this.path), "Campaign deleted.")) window.location.hash = "#/";
   }
 
-  async function act(request, done) {
-    replaceChildren(regions.alerts);
+  async act(request, done) {
+    replaceChildren(this.regions.alerts);
     try {
       await request();
     } catch (error) {
-      showError(error);
+      this.showError(error);
       return false;
     }
     announce(done);
-    poller.soon("summary", loadSummary);
+    this.poller.soon("summary", () => this.loadSummary());
     return true;
   }
 
-  function showError(error) {
-    if (error instanceof ApiError && error.status === 401) return;
-    if (error instanceof ApiError && error.status === 404 && !view.summary) poller.stop();
-    replaceChildren(regions.alerts, errorList(error.messages ?? [String(error)], "campaign-error"));
+  showError(error) {
+    if (error instanceof ApiError && error.status === 401) return; // main.js signs out
+    if (error instanceof ApiError && error.status === 404 && !this.summary) this.poller.stop();
+    replaceChildren(this.regions.alerts, errorList(error.messages ?? [String(error)], "campaign-error"));
   }
+}
 
-  replaceChildren(main,
-    h("p", { class: "crumbs" }, h("a", { href: "#/" }, "← Campaigns")),
-    heading, regions.head, regions.actions, regions.alerts, regions.progress, regions.calls, regions.history);
-  poller.start();
-  return { stop: () => poller.stop() };
+export function renderCampaign(main, id) {
+  const page = new CampaignPage(main, id);
+  page.poller.start();
+  return { stop: () => page.poller.stop() };
 }

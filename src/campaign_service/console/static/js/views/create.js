@@ -22,9 +22,8 @@ function input(id, attrs = {}) {
   return h("input", { id, name: id, ...attrs });
 }
 
-export function renderCreate(main) {
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const fields = {
+function buildFields() {
+  return {
     name: input("name", { required: true, maxlength: 400, autocomplete: "off" }),
     targetKind: h("select", { id: "targetKind" }, TARGETS.map(([value, label]) => h("option", { value }, label))),
     targetId: input("targetId", { required: true, autocomplete: "off" }),
@@ -35,36 +34,41 @@ export function renderCreate(main) {
     audience: h("textarea", { id: "audience", name: "audience", rows: 8, spellcheck: "false", placeholder: EXAMPLE }),
     file: h("input", { id: "audience-file", type: "file", accept: ".csv,text/csv" }),
   };
-  const summary = h("div", { id: "form-errors" });
-  const preview = h("section", { id: "audience-preview", "aria-labelledby": "preview-title", "aria-live": "polite" });
-  const previewButton = h("button", { type: "button", class: "secondary", id: "preview-button" }, "Preview audience");
-  const createButton = h("button", { type: "submit", id: "create-button", disabled: true, "aria-describedby": "create-help" }, "Create campaign");
-  const createHelp = h("p", { class: "help", id: "create-help" }, "Preview the audience first.");
-  let previewed = null; // the audience read at the last preview, while the text is unchanged
+}
 
-  function showPreview(serverErrors = {}) {
-    previewed = readAudience(fields.audience.value);
-    replaceChildren(preview, audiencePreview(previewed, serverErrors));
-    const ready = !previewed.errors.length && previewed.rows.every((row) => !row.errors.length);
-    createButton.disabled = !ready;
-    createHelp.textContent = ready ? `${previewed.rows.length} contacts will be called.` : "Fix the audience first.";
+// The audience as last previewed; creating is allowed only while that preview is current
+// and has no problems.
+class Audience {
+  constructor(textarea) {
+    this.textarea = textarea;
+    this.read = null;
+    this.region = h("section", { id: "audience-preview", "aria-labelledby": "preview-title", "aria-live": "polite" });
+    this.createButton = h("button", { type: "submit", id: "create-button", disabled: true, "aria-describedby": "create-help" }, "Create campaign");
+    this.help = h("p", { class: "help", id: "create-help" }, "Preview the audience first.");
+    textarea.addEventListener("input", () => this.changed());
+  }
+
+  preview(serverErrors = {}) {
+    this.read = readAudience(this.textarea.value);
+    replaceChildren(this.region, audiencePreview(this.read, serverErrors));
+    const ready = !this.read.errors.length && this.read.rows.every((row) => !row.errors.length);
+    this.createButton.disabled = !ready;
+    this.help.textContent = ready ? `${this.read.rows.length} contacts will be called.` : "Fix the audience first.";
     return ready;
   }
 
-  fields.audience.addEventListener("input", () => {
-    previewed = null;
-    createButton.disabled = true;
-    createHelp.textContent = "Preview the audience again: it changed.";
-  });
-  fields.file.addEventListener("change", async () => {
-    const [file] = fields.file.files;
-    if (!file) return;
-    fields.audience.value = await file.text();
-    showPreview();
-  });
-  previewButton.addEventListener("click", () => showPreview());
+  changed() {
+    this.read = null;
+    this.createButton.disabled = true;
+    this.help.textContent = "Preview the audience again: it changed.";
+  }
+}
 
-  const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "create-title" },
+function formLayout(fields, audience, summary) {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const previewButton = h("button", { type: "button", class: "secondary", id: "preview-button",
+    onclick: () => audience.preview() }, "Preview audience");
+  return h("form", { class: "card", novalidate: true, "aria-labelledby": "create-title" },
     summary,
     h("fieldset", {}, h("legend", {}, "Campaign"),
       labelled("name", "Name", fields.name),
@@ -80,24 +84,39 @@ export function renderCreate(main) {
       labelled("audience", "Contacts as CSV", fields.audience,
         "A header row with a number column (E.164, like +14155550101) and optionally name, email, externalId; every other column becomes a variable of that contact."),
       labelled("audience-file", "Or load a CSV file", fields.file),
-      previewButton, preview),
-    h("div", { class: "actions" }, createButton), createHelp);
+      previewButton, audience.region),
+    h("div", { class: "actions" }, audience.createButton), audience.help);
+}
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form, summary);
-    if (!showPreview()) return;
-    createButton.disabled = true;
-    try {
-      const campaign = await api("POST", "/campaigns", { body: campaignBody(fields, previewed.customers) });
-      window.location.hash = `#/campaigns/${encodeURIComponent(campaign.id)}`;
-    } catch (error) {
-      createButton.disabled = false;
-      const messages = error instanceof ApiError ? error.messages : [String(error)];
-      showErrors(form, summary, messages, (rowErrors) => showPreview(rowErrors));
-    }
+async function submitCampaign(form, fields, audience, summary) {
+  clearErrors(form, summary);
+  if (!audience.preview()) return;
+  audience.createButton.disabled = true;
+  try {
+    const campaign = await api("POST", "/campaigns", { body: campaignBody(fields, audience.read.customers) });
+    window.location.hash = `#/campaigns/${encodeURIComponent(campaign.id)}`;
+  } catch (error) {
+    audience.createButton.disabled = false;
+    const messages = error instanceof ApiError ? error.messages : [String(error)];
+    showErrors(form, summary, messages, (rowErrors) => audience.preview(rowErrors));
+  }
+}
+
+export function renderCreate(main) {
+  const fields = buildFields();
+  const audience = new Audience(fields.audience);
+  const summary = h("div", { id: "form-errors" });
+  const form = formLayout(fields, audience, summary);
+  fields.file.addEventListener("change", async () => {
+    const [file] = fields.file.files;
+    if (!file) return;
+    fields.audience.value = await file.text();
+    audience.preview();
   });
-
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitCampaign(form, fields, audience, summary);
+  });
   replaceChildren(main, h("h1", { tabindex: "-1", id: "create-title" }, "New campaign"), form);
   return { stop() {} };
 }
