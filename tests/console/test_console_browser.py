@@ -230,15 +230,48 @@ async def test_end_then_delete_a_running_campaign_from_its_page(
     await expect(calls.first.locator('td[data-label="#"]')).to_have_text("26")
     await expect(page.get_by_text("Page 2 of 2 · 40 in all")).to_be_visible()
 
+    await filter_and_page_the_list(page, base, org)
+    await page.get_by_role("link", name="Long list").click()
     await page.get_by_role("button", name="Delete campaign").click()
     await page.get_by_role("dialog").get_by_role("button", name="Delete campaign").click()
     await expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
-    await expect(page.get_by_text("No campaigns yet.")).to_be_visible()
+    await expect(page.locator("#campaign-list")).to_contain_text("Page 1 of 2 · 21 in all")
+    await expect(page.get_by_role("link", name="Long list")).to_have_count(0)
     async with httpx.AsyncClient(base_url=base, headers=org.headers) as client:
         gone = await client.get(f"/campaigns/{campaign['id']}")
     assert gone.status_code == 404
     assert_stayed_local(log, base, org.api_key)
     await no_csp_violations(page)
+
+
+async def filter_and_page_the_list(page: Page, base: str, org: OrgKey) -> None:
+    """21 more campaigns, waiting for a start in 2099: newest first, 20 a page, by status."""
+    for i in range(21):
+        later = {"earliestAt": "2099-01-01T00:00:00Z"}
+        await create_via_api(base, org, n=1, name=f"Later {i:02d}", schedulePlan=later)
+    await page.get_by_role("link", name="Campaigns", exact=True).click()
+    rows = page.locator("#campaign-list tbody tr")
+    await expect(rows).to_have_count(20)
+    await expect(rows.first).to_contain_text("Later 20")
+    await expect(page.locator("#campaign-list")).to_contain_text("Page 1 of 2 · 22 in all")
+    await (
+        page.get_by_role("navigation", name="Campaign pages")
+        .get_by_role("button", name="Next")
+        .click()
+    )
+    await expect(rows).to_have_count(2)
+    await expect(rows.last).to_contain_text("Long list")
+
+    await page.get_by_label("Status").select_option("ended")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("Long list")
+    assert page.url.endswith("#/?status=ended")
+    await page.get_by_label("Status").select_option("in-progress")
+    await expect(page.get_by_text("No campaigns with this status.")).to_be_visible()
+    await page.get_by_label("Status").select_option("")
+    await expect(rows).to_have_count(20)
+    await page.get_by_label("Status").select_option("ended")  # to open "Long list" again
+    await expect(rows).to_have_count(1)
 
 
 async def test_narrow_screen_has_no_horizontal_scroll(
