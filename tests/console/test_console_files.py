@@ -54,3 +54,9 @@ async def test_imports_between_modules_resolve():
     for path in static_dir().rglob("*.js"):
         for target in re.findall(r'from "(\.[^"]+)"', path.read_text()):
             assert (path.parent / target).resolve().is_file(), (path.name, target)
+
+
+async def test_the_api_document_names_the_console_as_an_extension(app):
+    description = app.openapi()["info"]["description"]
+    assert "Extension: a web console at [/console](/console)" in description
+    assert not [path for path in app.openapi()["paths"] if path.startswith("/console")]

@@ -35,7 +35,10 @@ Authenticate with `Authorization: Bearer <apiKey>`; create a key with
 `{"message": ..., "error": "Bad Request", "statusCode": 400}`.
 
 The same operations are served at `/campaigns` and at Vapi's own `/campaign` paths, so Vapi's SDKs
-work when pointed at this service.
+work when pointed at this service. A trailing slash names the same resource.
+
+Extension: a web console at [/console](/console) shows campaigns live and creates them; it uses
+this API with the key you sign in with.
 """
 
 TAGS = [
