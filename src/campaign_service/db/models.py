@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    Sequence,
     String,
     Text,
     UniqueConstraint,
@@ -29,6 +30,9 @@ from campaign_service.calls.status import CallStatus
 from campaign_service.campaigns.state import CampaignStatus, Stage
 from campaign_service.db import predicates
 from campaign_service.db.base import Base
+
+# Dispatcher numbers (see db/liveness.py).
+DISPATCHER_WORKER_IDS = Sequence("dispatcher_worker_ids", metadata=Base.metadata)
 
 
 class Org(Base):
@@ -193,6 +197,9 @@ class SimCall(Base):
     call_id: Mapped[uuid.UUID] = mapped_column(UUID)
     outcome: Mapped[str] = mapped_column(Text)
     dial_requests: Mapped[int] = mapped_column(Integer, server_default="1")
+    # The engine's attempt number of the request that reached the network first.
+    attempt: Mapped[int] = mapped_column(Integer, server_default="1")
+    # When that request was sent (before the simulated dial latency).
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
