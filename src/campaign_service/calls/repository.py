@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.calls.ended_reasons import CANCELLED_BEFORE_PLACED, require_known
-from campaign_service.calls.status import CallStatus
+from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.campaigns.state import CampaignStatus
 from campaign_service.db import predicates as p
 from campaign_service.db.liveness import held_by_a_dead_dispatcher
@@ -359,6 +359,53 @@ async def release_for_retry(
             "reason": CANCELLED_BEFORE_PLACED,
         },
     )
+
+
+_END_SCREENED = text(
+    f"""
+    WITH screened AS (
+        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:reasons AS text[])) AS s(id, reason)
+    ), ended AS (
+        UPDATE calls k SET status = '{ENDED}', ended_reason = :ended_reason, ended_at = :now,
+                           skip_reason = s.reason, lease_owner = NULL,
+                           lease_expires_at = NULL, next_attempt_at = NULL, updated_at = :now
+        FROM screened s
+        WHERE k.id = s.id AND k.lease_owner = :owner AND k.status = '{SCHEDULED}'
+        RETURNING k.id, k.campaign_id, k.org_id
+    ), logged AS (
+        INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
+                                 source, created_at)
+        SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :ended_reason, 'engine', :now
+        FROM ended
+    )
+    SELECT DISTINCT org_id FROM ended
+    """
+)
+
+
+async def end_screened_calls(
+    session: AsyncSession,
+    *,
+    screened: Sequence[tuple[uuid.UUID, SkipReason]],
+    owner: str,
+    now: datetime,
+) -> None:
+    """End leased calls that a check screened out right before their dial: they were never
+    placed (endedReason scheduled-call-deleted) and `skip_reason` says why."""
+    if not screened:
+        return
+    orgs = await session.execute(
+        _END_SCREENED,
+        {
+            "ids": [call_id for call_id, _ in screened],
+            "reasons": [reason.value for _, reason in screened],
+            "ended_reason": CANCELLED_BEFORE_PLACED,
+            "owner": owner,
+            "now": now,
+        },
+    )
+    for org_id in orgs.scalars():  # their slots are free again
+        await notify_dispatchers(session, org_id)
 
 
 # ---- status changes ----

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign_service.calls.status import CallStatus
+from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.campaigns.state import CampaignStatus, Stage
 from campaign_service.db import predicates
 from campaign_service.db.base import Base
@@ -120,9 +120,11 @@ class Call(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_call_id: Mapped[str | None] = mapped_column(Text)
+    skip_reason: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
         CheckConstraint(predicates.CALL_STATUS_CHECK, name="status_valid"),
+        CheckConstraint(predicates.status_in("skip_reason", SkipReason), name="skip_reason_valid"),
         # The call's org is its campaign's org (one check per inserted row covers both).
         ForeignKeyConstraint(
             ["campaign_id", "org_id"],
