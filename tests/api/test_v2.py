@@ -137,3 +137,63 @@ async def test_cancel_and_archive_through_v2(client, org):
     gone = await client.get(f"/v2/campaign/{campaign['id']}", headers=org.headers)
     assert gone.status_code == 404
     assert gone.json()["statusCode"] == 404
+
+
+async def test_screened_out_contacts_show_why_and_counters_add_up(client, org, sessions, clock):
+    """Calls a pre-dial check screened out end unplaced, with the reason on the call record and
+    the matching v2 contact status; v1 and v2 counters still add up."""
+    from campaign_service.calls import repository as calls
+    from campaign_service.calls.status import SkipReason
+    from campaign_service.campaigns import lifecycle
+
+    campaign = await _create(client, org, n=4)
+    async with unit_of_work(sessions) as session:
+        await lifecycle.start_due_campaigns(session, now=clock())
+        leased = await calls.lease_due_calls(
+            session,
+            campaign_id=uuid.UUID(campaign["id"]),
+            count=3,
+            owner="test",
+            now=clock(),
+            lease_until=clock(),
+        )
+    reasons = [SkipReason.PREDIAL_INELIGIBLE, SkipReason.PREDIAL_FAILED, SkipReason.DO_NOT_CALL]
+    async with unit_of_work(sessions) as session:
+        await calls.end_screened_calls(
+            session,
+            screened=[(c.call_id, r) for c, r in zip(leased, reasons, strict=True)],
+            owner="test",
+            now=clock(),
+        )
+    v1 = (await client.get(f"/campaigns/{campaign['id']}", headers=org.headers)).json()
+    by_position = sorted(v1["calls"].values(), key=lambda c: c["position"])
+    assert [c.get("skipReason") for c in by_position] == [
+        "predial-ineligible",
+        "predial-failed",
+        "do-not-call",
+        None,
+    ]
+    assert {c["endedReason"] for c in by_position[:3]} == {"scheduled-call-deleted"}
+    assert all("startedAt" not in c for c in by_position)
+    assert (v1["callsCounterEnded"], v1["callsCounterScheduled"]) == (3, 1)
+    counted = (
+        await client.get(f"/v2/campaign/{campaign['id']}?includeCounters=true", headers=org.headers)
+    ).json()
+    assert counted["contactCounters"] == {
+        "pending": 1,
+        "dispatched": 0,
+        "completed": 0,
+        "failed": 0,
+        "skipped": 2,
+        "predialFailed": 1,
+    }
+    assert counted["callMetrics"] == {"dialed": 0, "connected": 0}
+    contacts = (
+        await client.get(f"/v2/campaign/{campaign['id']}/contacts", headers=org.headers)
+    ).json()
+    assert [c["status"] for c in contacts["results"]] == [
+        "contact.skipped",
+        "contact.predial-failed",
+        "contact.skipped",
+        "contact.pending",
+    ]

@@ -151,3 +151,80 @@ async def test_killed_worker_process_loses_no_call_and_dials_none_twice(
     assert len(sim) == len({r.call_id for r in sim})  # no call dialed twice
     placed = await scalar(sessions, "SELECT count(*) FROM calls WHERE provider_call_id IS NOT NULL")
     assert len(sim) == placed
+
+
+@pytest.mark.parametrize("after_dial", [False, True], ids=["before-dial", "after-dial"])
+async def test_no_dial_starts_after_the_campaign_ended(
+    client, org, clock, make_dispatcher, simulated, sessions, after_dial
+):
+    """A dispatcher dies after claiming and before (or after) reaching the network; the user
+    ends the campaign; the lease is recovered later. The recovery must not start a dial: a
+    call the network never got ends unplaced, a call it got goes on."""
+    campaign = (
+        await client.post("/campaigns", json=campaign_body(n=3), headers=org.headers)
+    ).json()
+    network = simulated()
+    dead = await make_dispatcher(DiesMidDial(network, after_dial=after_dial))
+    assert (await dead.tick()).unknown == 3
+    end = await client.patch(
+        f"/campaigns/{campaign['id']}", json={"status": "ended"}, headers=org.headers
+    )
+    assert end.status_code == 200
+    # Ending skips calls being dialed: they stay leased until someone recovers them.
+    assert await scalar(sessions, MID_DIAL) == 3
+    survivor = await make_dispatcher(network)
+    clock.advance(seconds=31)  # the lease (30 s) expires
+    await survivor.tick()
+    assert await scalar(sessions, MID_DIAL) == 0
+    sim = await rows(sessions, "SELECT call_id, attempt, dial_requests FROM sim_calls")
+    calls = await rows(sessions, "SELECT status, ended_reason, provider_call_id FROM calls")
+    if after_dial:
+        # The network has the three calls from the first attempt; they were adopted.
+        assert [(r.attempt, r.dial_requests) for r in sim] == [(1, 1)] * 3
+        assert {c.status for c in calls} == {"queued"}
+        assert all(c.provider_call_id for c in calls)
+    else:
+        assert sim == []
+        assert {(c.status, c.ended_reason) for c in calls} == {("ended", "scheduled-call-deleted")}
+
+
+LEASES_OF_PID = "SELECT count(*) FROM calls WHERE split_part(lease_owner, ':', 2) = :pid"
+
+
+async def test_a_killed_workers_leases_are_recovered_in_seconds(
+    client, org, sessions, database_url, tmp_path
+):
+    """The killed worker held the org's whole limit mid-dial. Its leases last 30 s, but the
+    survivor sees its liveness lock vanish and takes them over within seconds."""
+    await client.post("/campaigns", json=campaign_body(n=6, maxConcurrency=2), headers=org.headers)
+    slow = {"CAMPAIGN_SERVICE_SIM_DIAL_LATENCY_SECONDS": "5"}
+    long_lease = {"CAMPAIGN_SERVICE_DISPATCHER_LEASE_SECONDS": "30"}
+    doomed = _worker(database_url, tmp_path, **slow, **long_lease)
+    survivor = None
+    try:
+
+        async def holding_two() -> bool:
+            return await scalar(sessions, LEASES_OF_PID, pid=str(doomed.pid)) == 2
+
+        await _wait_for(holding_two, seconds=60)
+        survivor = _worker(database_url, tmp_path, **long_lease)
+        await asyncio.sleep(2)  # the survivor is up; it cannot claim (the org is full)
+        assert await scalar(sessions, LEASES_OF_PID, pid=str(survivor.pid)) == 0
+        killed_at = time.monotonic()
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+
+        async def taken_over() -> bool:
+            return await scalar(sessions, LEASES_OF_PID, pid=str(doomed.pid)) == 0
+
+        await _wait_for(taken_over, seconds=30)
+        recovered_after = time.monotonic() - killed_at
+    finally:
+        for process in (doomed, survivor):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+    # Well inside the 30 s lease: the liveness lock, not the expiry, gave the calls back.
+    assert recovered_after < 15, recovered_after
+    recovered = await scalar(sessions, "SELECT count(*) FROM calls WHERE attempts >= 2")
+    assert recovered == 2

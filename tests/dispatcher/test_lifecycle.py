@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+
+from sqlalchemy import text
 
 from campaign_service.timeutil import iso_z
 from tests.conftest import campaign_body
@@ -181,3 +184,25 @@ async def test_rejected_call_ends_with_the_providers_reason(
     }
     assert body["status"] == "ended"
     assert body["endedReason"] == "campaign.ended.success"
+
+
+async def test_a_due_campaign_starts_while_a_request_holds_its_row(
+    client, org, clock, engine, make_dispatcher, simulated
+):
+    """Steady PATCH traffic keeps the campaign's row locked most of the time; the start must
+    wait for the lock, not skip the campaign until a pass happens to find it free."""
+    campaign = await _campaign(client, org, n=2)
+    dispatcher = await make_dispatcher(simulated())
+    async with engine.connect() as patching:
+        transaction = await patching.begin()
+        # What a PATCH does first: lock the campaign's row for the length of its transaction.
+        await patching.execute(
+            text("SELECT 1 FROM campaigns WHERE id = :id FOR UPDATE"), {"id": campaign["id"]}
+        )
+        tick = asyncio.create_task(dispatcher.tick())
+        await asyncio.sleep(0.3)
+        assert not tick.done()  # waiting for the row, not gone past it
+        await transaction.commit()
+    report = await asyncio.wait_for(tick, timeout=10)
+    assert report.activated == 1
+    assert report.placed == 2

@@ -18,9 +18,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.calls.ended_reasons import CANCELLED_BEFORE_PLACED, require_known
-from campaign_service.calls.status import CallStatus
+from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.campaigns.state import CampaignStatus
 from campaign_service.db import predicates as p
+from campaign_service.db.liveness import held_by_a_dead_dispatcher
 from campaign_service.db.notify import notify_dispatchers
 from campaign_service.telephony.base import StatusReport
 
@@ -44,6 +45,9 @@ class ClaimedCall:
     workflow_id: str | None
     squad_id: str | None
     extra_config: dict[str, Any]
+    # Whether the campaign was still running when the lease was taken. A lease recovered from
+    # a dead dispatcher after its campaign ended must not become a new dial.
+    campaign_running: bool = True
 
 
 @dataclass(frozen=True)
@@ -204,9 +208,10 @@ async def in_flight_counts(
     return sum(per_campaign.values()), {k: v for k, v in per_campaign.items() if k in wanted}
 
 
-_CLAIM_COLUMNS = """
+_CLAIM_COLUMNS = f"""
     k.id, k.campaign_id, k.org_id, k.position, k.phone_number_id, k.customer, k.attempts,
-    c.assistant_id, c.workflow_id, c.squad_id, c.extra_config
+    c.assistant_id, c.workflow_id, c.squad_id, c.extra_config,
+    c.status = '{RUNNING}' AS campaign_running
 """
 
 
@@ -225,6 +230,7 @@ def _claimed(rows: Sequence[Any]) -> list[ClaimedCall]:
                 workflow_id=r.workflow_id,
                 squad_id=r.squad_id,
                 extra_config=r.extra_config or {},
+                campaign_running=r.campaign_running,
             )
             for r in rows
         ),
@@ -280,16 +286,22 @@ async def lease_due_calls(
     return await _lease(session, picked, params, owner=owner, now=now, lease_until=lease_until)
 
 
-async def recover_expired_leases(
+async def recover_abandoned_leases(
     session: AsyncSession, *, owner: str, now: datetime, lease_until: datetime, limit: int
 ) -> list[ClaimedCall]:
-    """Take over calls whose dispatcher died mid-dial. They already hold their slot; they are
-    placed again with the same idempotency key, so a dial that did reach the provider is not
-    repeated."""
+    """Take over calls whose dispatcher died mid-dial: its liveness lock is gone (seconds after
+    its death), or its lease expired. They already hold their slot. If their campaign is still
+    running they are placed again with the same idempotency key (a dial that reached the
+    provider is not repeated); if it ended, they are only looked up (`campaign_running`).
+
+    FOR SHARE on the campaign: a user ending it either commits first (then this reads it
+    ended) or waits until this lease is committed."""
     picked = f"""
-        SELECT id FROM calls
-        WHERE lease_expires_at < :now AND {p.status_is("status", CallStatus.SCHEDULED)}
-        ORDER BY lease_expires_at LIMIT :limit FOR UPDATE SKIP LOCKED
+        SELECT k.id FROM calls k JOIN campaigns c ON c.id = k.campaign_id
+        WHERE {p.status_is("k.status", CallStatus.SCHEDULED)} AND k.lease_expires_at IS NOT NULL
+          AND (k.lease_expires_at < :now OR {held_by_a_dead_dispatcher("k.lease_owner")})
+        ORDER BY k.lease_expires_at LIMIT :limit
+        FOR UPDATE OF k SKIP LOCKED FOR SHARE OF c
     """
     params = {"limit": limit}
     return await _lease(session, picked, params, owner=owner, now=now, lease_until=lease_until)
@@ -347,6 +359,53 @@ async def release_for_retry(
             "reason": CANCELLED_BEFORE_PLACED,
         },
     )
+
+
+_END_SCREENED = text(
+    f"""
+    WITH screened AS (
+        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:reasons AS text[])) AS s(id, reason)
+    ), ended AS (
+        UPDATE calls k SET status = '{ENDED}', ended_reason = :ended_reason, ended_at = :now,
+                           skip_reason = s.reason, lease_owner = NULL,
+                           lease_expires_at = NULL, next_attempt_at = NULL, updated_at = :now
+        FROM screened s
+        WHERE k.id = s.id AND k.lease_owner = :owner AND k.status = '{SCHEDULED}'
+        RETURNING k.id, k.campaign_id, k.org_id
+    ), logged AS (
+        INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
+                                 source, created_at)
+        SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :ended_reason, 'engine', :now
+        FROM ended
+    )
+    SELECT DISTINCT org_id FROM ended
+    """
+)
+
+
+async def end_screened_calls(
+    session: AsyncSession,
+    *,
+    screened: Sequence[tuple[uuid.UUID, SkipReason]],
+    owner: str,
+    now: datetime,
+) -> None:
+    """End leased calls that a check screened out right before their dial: they were never
+    placed (endedReason scheduled-call-deleted) and `skip_reason` says why."""
+    if not screened:
+        return
+    orgs = await session.execute(
+        _END_SCREENED,
+        {
+            "ids": [call_id for call_id, _ in screened],
+            "reasons": [reason.value for _, reason in screened],
+            "ended_reason": CANCELLED_BEFORE_PLACED,
+            "owner": owner,
+            "now": now,
+        },
+    )
+    for org_id in orgs.scalars():  # their slots are free again
+        await notify_dispatchers(session, org_id)
 
 
 # ---- status changes ----

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from campaign_service.calls.status import CallStatus
+from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.schema_types import (
     MAX_PAGE,
     InputModel,
@@ -27,6 +27,12 @@ class CallDetails(OutputModel):
     status: CallStatus = Field(description="This is the status of the call.")
     endedReason: str | None = Field(
         default=None, description="Why the call ended (one of Vapi's call endedReason values)."
+    )
+    skipReason: SkipReason | None = Field(
+        default=None,
+        description="Extension: why the call was screened out right before its dial, if it was "
+        "(`predial-ineligible`, `predial-failed`, `do-not-call`); it then ended unplaced with "
+        "endedReason `scheduled-call-deleted`.",
     )
     startedAt: Timestamp | None = Field(
         default=None, description="When the call was placed with the telephony provider."

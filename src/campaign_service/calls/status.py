@@ -50,3 +50,11 @@ def is_forward(current: CallStatus, new: CallStatus) -> bool:
 def in_order(statuses: frozenset[CallStatus]) -> tuple[CallStatus, ...]:
     """A set of statuses in lifecycle order (stable SQL text, readable output)."""
     return tuple(s for s in ORDER if s in statuses)
+
+
+class SkipReason(StrEnum):
+    """Why a call was screened out right before its dial (it ends unplaced)."""
+
+    PREDIAL_INELIGIBLE = "predial-ineligible"  # the user's server answered {"eligible": false}
+    PREDIAL_FAILED = "predial-failed"  # the user's server gave no valid answer (fails closed)
+    DO_NOT_CALL = "do-not-call"  # the number is on the org's do-not-call list

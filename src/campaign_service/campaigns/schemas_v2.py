@@ -45,10 +45,13 @@ class CampaignContactCounters(OutputModel):
     completed: int = Field(description="Contacts whose call was placed and has ended.")
     failed: int = Field(description="Contacts the telephony provider refused to call.")
     skipped: int = Field(
-        description="Contacts never dialed: the campaign was ended first, or "
-        "its capacity window closed."
+        description="Contacts never dialed: the campaign was ended first, its capacity window "
+        "closed, the pre-dial server said not eligible, or the number is on the do-not-call list."
     )
-    predialFailed: int = Field(description="Contacts refused by the pre-dial webhook (always 0).")
+    predialFailed: int = Field(
+        description="Contacts never dialed because the pre-dial server gave no valid answer "
+        "(timeout, error, unreachable, malformed reply): the check fails closed."
+    )
 
 
 class CampaignCallMetrics(OutputModel):
@@ -102,7 +105,9 @@ class CampaignContactWithOutcome(OutputModel):
     status: ContactStatus = Field(
         description="pending: not dialed yet; dispatched: being dialed or on a call; completed: "
         "its call was placed and has ended; failed: the provider refused the call; skipped: "
-        "never dialed because the campaign was ended or its capacity window closed."
+        "never dialed because the campaign was ended, its capacity window closed, the pre-dial "
+        "server said not eligible or the number is on the do-not-call list; predial-failed: "
+        "never dialed because the pre-dial server gave no valid answer."
     )
     name: str | None = Field(default=None, description="The customer's name.")
     callId: str | None = Field(default=None, description="Set once the contact was dispatched.")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    Sequence,
     String,
     Text,
     UniqueConstraint,
@@ -25,10 +26,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign_service.calls.status import CallStatus
+from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.campaigns.state import CampaignStatus, Stage
 from campaign_service.db import predicates
 from campaign_service.db.base import Base
+
+# Dispatcher numbers (see db/liveness.py).
+DISPATCHER_WORKER_IDS = Sequence("dispatcher_worker_ids", metadata=Base.metadata)
 
 
 class Org(Base):
@@ -116,9 +120,11 @@ class Call(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_call_id: Mapped[str | None] = mapped_column(Text)
+    skip_reason: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
         CheckConstraint(predicates.CALL_STATUS_CHECK, name="status_valid"),
+        CheckConstraint(predicates.status_in("skip_reason", SkipReason), name="skip_reason_valid"),
         # The call's org is its campaign's org (one check per inserted row covers both).
         ForeignKeyConstraint(
             ["campaign_id", "org_id"],
@@ -193,6 +199,9 @@ class SimCall(Base):
     call_id: Mapped[uuid.UUID] = mapped_column(UUID)
     outcome: Mapped[str] = mapped_column(Text)
     dial_requests: Mapped[int] = mapped_column(Integer, server_default="1")
+    # The engine's attempt number of the request that reached the network first.
+    attempt: Mapped[int] = mapped_column(Integer, server_default="1")
+    # When that request was sent (before the simulated dial latency).
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -26,17 +26,16 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from campaign_service.calls import repository as calls
 from campaign_service.calls.repository import ClaimedCall
 from campaign_service.calls.status import CallStatus
-from campaign_service.db.notify import DISPATCH_CHANNEL
 from campaign_service.db.session import unit_of_work
 from campaign_service.dispatcher import claims, scheduler
 from campaign_service.dispatcher.events import StatusReportRecorder
+from campaign_service.dispatcher.presence import Presence
 from campaign_service.observability import metrics
 from campaign_service.settings import Settings
 from campaign_service.telephony.base import (
@@ -81,10 +80,14 @@ class TickReport:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of one claimed call. `give_back` covers both a provider without capacity
+    (the call waits and is tried again) and a recovered call of an ended campaign that the
+    provider never received (the release ends it, as the campaign's end would have)."""
+
     call: ClaimedCall
     provider_call_id: str | None = None
     rejected_reason: str | None = None
-    no_capacity: bool = False
+    give_back: bool = False
 
 
 def place_request(call: ClaimedCall) -> PlaceCallRequest:
@@ -107,6 +110,7 @@ def place_request(call: ClaimedCall) -> PlaceCallRequest:
         squad_overrides=deep_merge(
             extra.get("squadOverrides") or {}, customer.get("squadOverrides") or {}
         ),
+        attempt=call.attempts,
     )
 
 
@@ -118,18 +122,27 @@ class Dispatcher:
         provider: TelephonyProvider,
         settings: Settings,
         clock: Clock = utcnow,
-        owner: str | None = None,
     ) -> None:
         self.sessions = sessions
         self.provider = provider
         self.settings = settings
         self.clock = clock
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # Without `run(engine=...)` (tests driving `tick` by hand) the dispatcher has no
+        # liveness lock: its leases are recovered only when they expire.
+        self._unregistered_owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.presence: Presence | None = None
         self.events = StatusReportRecorder(sessions, clock=clock, source=provider.name)
         self._wake = asyncio.Event()
         self._stopping = False
         self._woken_at: float | None = None
         self._dial_slots = asyncio.Semaphore(settings.dispatcher_dial_concurrency)
+
+    @property
+    def owner(self) -> str | None:
+        """The name its leases carry; None while it has lost its liveness lock (no claims)."""
+        if self.presence is None:
+            return self._unregistered_owner
+        return self.presence.owner
 
     async def tick(self, *, maintenance: bool = True) -> TickReport:
         """One pass. `maintenance=False` skips the campaign-level steps and lease recovery,
@@ -137,10 +150,12 @@ class Dispatcher:
         report = TickReport()
         if maintenance:
             await self._maintain(report)
-        claimed = await self._claim(recover=maintenance)
+        owner = self.owner
+        claimed = [] if owner is None else await self._claim(owner, recover=maintenance)
         report.claimed = len(claimed)
         if claimed:
-            await self._place_all(claimed, report)
+            assert owner is not None
+            await self._place_all(claimed, owner, report)
         if maintenance:
             async with unit_of_work(self.sessions) as session:
                 finished = await scheduler.finish_completed_campaigns(session, now=self.clock())
@@ -157,17 +172,18 @@ class Dispatcher:
                 session, now=now, window_seconds=self.settings.capacity_window_seconds
             )
 
-    async def _claim(self, *, recover: bool) -> list[ClaimedCall]:
+    async def _claim(self, owner: str, *, recover: bool) -> list[ClaimedCall]:
         now = self.clock()
         lease_until = now + timedelta(seconds=self.settings.dispatcher_lease_seconds)
         budget = self.settings.dispatcher_batch_size
         claimed: list[ClaimedCall] = []
         if recover:
             async with unit_of_work(self.sessions) as session:
-                claimed = await calls.recover_expired_leases(
-                    session, owner=self.owner, now=now, lease_until=lease_until, limit=budget
+                claimed = await calls.recover_abandoned_leases(
+                    session, owner=owner, now=now, lease_until=lease_until, limit=budget
                 )
             if claimed:
+                metrics.LEASES_RECOVERED.inc(len(claimed))
                 log.warning("recovering %d calls whose dispatcher stopped mid-dial", len(claimed))
         async with self.sessions() as session:
             org_ids = await calls.orgs_with_due_calls(session, now=now)
@@ -178,14 +194,14 @@ class Dispatcher:
                 claimed += await claims.claim_for_org(
                     session,
                     org_id=org_id,
-                    owner=self.owner,
+                    owner=owner,
                     now=now,
                     lease_until=lease_until,
                     limit=budget - len(claimed),
                 )
         return claimed
 
-    async def _place_all(self, claimed: list[ClaimedCall], report: TickReport) -> None:
+    async def _place_all(self, claimed: list[ClaimedCall], owner: str, report: TickReport) -> None:
         outcomes = await asyncio.gather(*(self._place(call) for call in claimed))
         now = self.clock()
         retry_at = now + timedelta(seconds=jittered(self.settings.capacity_retry_seconds))
@@ -222,7 +238,7 @@ class Dispatcher:
             await calls.release_for_retry(
                 session,
                 call_ids=[call.call_id for call in retry],
-                owner=self.owner,
+                owner=owner,
                 retry_at=retry_at,
                 now=now,
             )
@@ -232,11 +248,13 @@ class Dispatcher:
             self._woken_at = None
 
     async def _place(self, call: ClaimedCall) -> Outcome | None:
+        if not call.campaign_running:
+            return await self._adopt_or_drop(call)
         async with self._dial_slots:
             try:
                 provider_call_id = await self.provider.place_call(place_request(call))
             except NoCapacity:
-                return Outcome(call, no_capacity=True)
+                return Outcome(call, give_back=True)
             except CallRejected as exc:
                 return Outcome(call, rejected_reason=exc.ended_reason)
             except Exception:
@@ -245,6 +263,20 @@ class Dispatcher:
                 log.exception("placing call %s failed; its lease will be recovered", call.call_id)
                 return None
             return Outcome(call, provider_call_id=provider_call_id)
+
+    async def _adopt_or_drop(self, call: ClaimedCall) -> Outcome | None:
+        """A call recovered from a dead dispatcher after its campaign ended: no new dial may
+        start. If the dead dispatcher's dial reached the provider, that call goes on (it is
+        adopted); if not, the call ends unplaced. If the provider cannot say, ask again later."""
+        async with self._dial_slots:
+            try:
+                provider_call_id = await self.provider.find_call(place_request(call))
+            except Exception:
+                log.exception("looking up call %s failed; trying again later", call.call_id)
+                return None
+        if provider_call_id is None:
+            return Outcome(call, give_back=True)
+        return Outcome(call, provider_call_id=provider_call_id)
 
     def wake(self) -> None:
         if self._woken_at is None:
@@ -263,7 +295,11 @@ class Dispatcher:
         pass, with the campaign-level steps and lease recovery, runs at most every
         MAINTENANCE_SECONDS and at least every poll interval."""
         await self.provider.start(self.events)
-        listener = await self._listen(engine) if engine is not None else None
+        stopping = asyncio.Event()
+        presence_task = None
+        if engine is not None:
+            self.presence = Presence(engine, on_notify=self.wake)
+            presence_task = asyncio.create_task(self.presence.run(stopping), name="presence")
         last_maintenance = -math.inf
         try:
             while not self._stopping:
@@ -282,20 +318,8 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
-            if listener is not None:
+            stopping.set()
+            if presence_task is not None:
                 with contextlib.suppress(Exception):
-                    await listener.close()
+                    await presence_task
             await self.provider.stop()
-
-    async def _listen(self, engine: AsyncEngine) -> Any:
-        """A dedicated connection that turns NOTIFY into a wake-up; polling covers its loss."""
-        try:
-            connection = await engine.connect()
-            raw = await connection.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            await driver.add_listener(DISPATCH_CHANNEL, lambda *_: self.wake())
-            return connection
-        except Exception:
-            log.exception("LISTEN failed; falling back to polling")
-            return None

@@ -9,7 +9,7 @@ that build many apps never register a time series twice.
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 ENGINE_REGISTRY: CollectorRegistry = REGISTRY
 
@@ -35,4 +35,30 @@ DISPATCHER_TICKS = Counter(
     registry=ENGINE_REGISTRY,
 )
 
-__all__ = ["CALLS_ENDED", "CALLS_PLACED", "DISPATCHER_TICKS", "DISPATCH_LAG", "ENGINE_REGISTRY"]
+DISPATCHER_LISTENING = Gauge(
+    "campaign_dispatcher_listening",
+    "1 while the dispatcher holds its own database connection: registered (liveness lock "
+    "held, so it may claim calls) and listening for wake-ups; 0 while it reconnects.",
+    registry=ENGINE_REGISTRY,
+)
+DISPATCHER_RECONNECTS = Counter(
+    "campaign_dispatcher_reconnects_total",
+    "Times the dispatcher's own connection was lost or could not be made.",
+    registry=ENGINE_REGISTRY,
+)
+LEASES_RECOVERED = Counter(
+    "campaign_leases_recovered_total",
+    "Calls taken over from a dispatcher that died (its liveness lock gone, or its lease expired).",
+    registry=ENGINE_REGISTRY,
+)
+
+__all__ = [
+    "CALLS_ENDED",
+    "CALLS_PLACED",
+    "DISPATCHER_LISTENING",
+    "DISPATCHER_RECONNECTS",
+    "DISPATCHER_TICKS",
+    "DISPATCH_LAG",
+    "ENGINE_REGISTRY",
+    "LEASES_RECOVERED",
+]

@@ -49,6 +49,7 @@ def ts(column: str) -> str:
 CALL_JSON = f"""json_strip_nulls(json_build_object(
     'id', k.id, 'campaignId', k.campaign_id, 'position', k.position, 'customer', k.customer,
     'phoneNumberId', k.phone_number_id, 'status', k.status, 'endedReason', k.ended_reason,
+    'skipReason', k.skip_reason,
     'startedAt', {ts("k.started_at")}, 'endedAt', {ts("k.ended_at")},
     'createdAt', {ts("k.created_at")}, 'updatedAt', {ts("k.updated_at")}))"""
 
@@ -167,6 +168,7 @@ _COUNTERS = text(
            count(*) FILTER (WHERE s.status = 'contact.completed') AS completed,
            count(*) FILTER (WHERE s.status = 'contact.failed') AS failed,
            count(*) FILTER (WHERE s.status = 'contact.skipped') AS skipped,
+           count(*) FILTER (WHERE s.status = 'contact.predial-failed') AS predial_failed,
            count(*) FILTER (WHERE k.started_at IS NOT NULL) AS dialed,
            count(*) FILTER (
                WHERE k.ended_reason IS DISTINCT FROM :voicemail
@@ -179,7 +181,16 @@ _COUNTERS = text(
     """
 )
 
-_COUNTER_KEYS = ("pending", "dispatched", "completed", "failed", "skipped", "dialed", "connected")
+_COUNTER_KEYS = (
+    "pending",
+    "dispatched",
+    "completed",
+    "failed",
+    "skipped",
+    "predial_failed",
+    "dialed",
+    "connected",
+)
 
 
 async def summaries(
@@ -223,7 +234,7 @@ def _summary(campaign: models.Campaign, row: Any, counters: bool) -> CampaignSum
             completed=values["completed"],
             failed=values["failed"],
             skipped=values["skipped"],
-            predialFailed=0,
+            predialFailed=values["predial_failed"],
         )
         summary.callMetrics = CampaignCallMetrics(
             dialed=values["dialed"], connected=values["connected"]

@@ -5,9 +5,11 @@ A contact is one call record (same ID); its status is derived from the call:
   contact.dispatched  - being dialed, or placed and not ended;
   contact.completed   - placed, and the call ended (whatever its endedReason);
   contact.failed      - ended without being placed because the provider refused it;
-  contact.skipped     - ended without being placed because the campaign was ended by the user
-                        or its capacity window closed;
-  contact.predial-failed - never yet (no pre-dial webhook).
+  contact.skipped     - ended without being placed because the campaign was ended by the user,
+                        its capacity window closed, the user's pre-dial server said it is not
+                        eligible, or the number is on the do-not-call list;
+  contact.predial-failed - ended without being placed because the user's pre-dial server gave
+                        no valid answer.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.calls.ended_reasons import CANCELLED_BEFORE_PLACED, CAPACITY_WINDOW_CLOSED
-from campaign_service.calls.status import CallStatus
+from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.campaigns.schemas_v2 import (
     CampaignContactPaginatedResponse,
     CampaignContactWithOutcome,
@@ -34,6 +36,9 @@ CONTACT_STATUS_SQL = f"""
     CASE
       WHEN {p.waiting("k")} THEN '{ContactStatus.PENDING.value}'
       WHEN NOT {p.status_is("k.status", CallStatus.ENDED)} THEN '{ContactStatus.DISPATCHED.value}'
+      WHEN {p.status_is("k.skip_reason", SkipReason.PREDIAL_FAILED)}
+        THEN '{ContactStatus.PREDIAL_FAILED.value}'
+      WHEN k.skip_reason IS NOT NULL THEN '{ContactStatus.SKIPPED.value}'
       WHEN k.started_at IS NOT NULL THEN '{ContactStatus.COMPLETED.value}'
       WHEN k.ended_reason IN ('{CANCELLED_BEFORE_PLACED}', '{CAPACITY_WINDOW_CLOSED}')
         THEN '{ContactStatus.SKIPPED.value}'

@@ -47,6 +47,9 @@ class PlaceCallRequest:
     squad_id: str | None = None
     assistant_overrides: dict[str, Any] = field(default_factory=dict)
     squad_overrides: dict[str, Any] = field(default_factory=dict)
+    # 1 for the first attempt; more when an earlier attempt's outcome was never learned (the
+    # dispatcher died, or the provider did not answer), so that attempt may have dialed.
+    attempt: int = 1
 
 
 @dataclass(frozen=True)

@@ -127,9 +127,9 @@ class SimulatedProvider:
         self._stop = asyncio.Event()
 
     async def place_call(self, request: PlaceCallRequest) -> str:
+        now = self.clock()  # the request is sent now; the network answers after its latency
         if self.config.dial_latency_seconds:
             await asyncio.sleep(self.config.dial_latency_seconds)
-        now = self.clock()
         key = request.idempotency_key
         async with unit_of_work(self.sessions) as session:
             # A repeated request (the engine recovering a lease) returns the same call.
@@ -141,12 +141,13 @@ class SimulatedProvider:
                 if active >= self.config.max_active_calls:
                     raise NoCapacity(f"simulated network is carrying {active} calls")
             provider_call_id = f"sim-{uuid.uuid4()}"
-            outcome, steps = plan_call(self.config, key, now)
+            outcome, steps = plan_call(self.config, key, self.clock())
             if not await store.insert_call(
                 session,
                 provider_call_id=provider_call_id,
                 key=key,
                 call_id=request.call_id,
+                attempt=request.attempt,
                 outcome=outcome,
                 steps=steps,
                 now=now,

@@ -58,6 +58,7 @@ async def insert_call(
     provider_call_id: str,
     key: str,
     call_id: uuid.UUID,
+    attempt: int,
     outcome: str,
     steps: Sequence[tuple[CallStatus, str | None, datetime]],
     now: datetime,
@@ -70,6 +71,7 @@ async def insert_call(
                 provider_call_id=provider_call_id,
                 idempotency_key=key,
                 call_id=call_id,
+                attempt=attempt,
                 outcome=outcome,
                 created_at=now,
             )
