@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 from playwright.async_api import BrowserContext, Page, expect
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_service.console.routes import CONSOLE_CSP
 from tests.conftest import OrgKey, campaign_body
@@ -180,6 +182,7 @@ async def test_end_then_delete_a_running_campaign_from_its_page(
     browser: tuple[BrowserContext, RequestLog],
     running_server: LiveServer,
     org: OrgKey,
+    engine: AsyncEngine,
     tmp_path: Path,
 ) -> None:
     context, log = browser
@@ -231,6 +234,7 @@ async def test_end_then_delete_a_running_campaign_from_its_page(
     await expect(page.get_by_text("Page 2 of 2 · 40 in all")).to_be_visible()
 
     await filter_and_page_the_list(page, base, org)
+    await a_screened_call_says_why(page, engine)
     await page.get_by_role("link", name="Long list").click()
     await page.get_by_role("button", name="Delete campaign").click()
     await page.get_by_role("dialog").get_by_role("button", name="Delete campaign").click()
@@ -272,6 +276,30 @@ async def filter_and_page_the_list(page: Page, base: str, org: OrgKey) -> None:
     await expect(rows).to_have_count(20)
     await page.get_by_label("Status").select_option("ended")  # to open "Long list" again
     await expect(rows).to_have_count(1)
+
+
+async def a_screened_call_says_why(page: Page, engine: AsyncEngine) -> None:
+    """A call the engine screened out before its dial (here: its number is on the do-not-call
+    list) shows the reason next to its endedReason."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE calls SET status = 'ended', ended_reason = 'scheduled-call-deleted',"
+                " skip_reason = 'do-not-call', ended_at = now() FROM campaigns"
+                " WHERE calls.campaign_id = campaigns.id AND campaigns.name = 'Later 00'"
+            )
+        )
+    await page.get_by_label("Status").select_option("")
+    await (
+        page.get_by_role("navigation", name="Campaign pages")
+        .get_by_role("button", name="Next")
+        .click()
+    )
+    await page.get_by_role("link", name="Later 00").click()
+    outcome = page.locator('#calls-table td[data-label="Outcome"]')
+    await expect(outcome).to_have_text("scheduled-call-deleted (skipped: do-not-call)")
+    await page.get_by_role("link", name="← Campaigns").click()
+    await page.get_by_label("Status").select_option("ended")
 
 
 async def test_narrow_screen_has_no_horizontal_scroll(

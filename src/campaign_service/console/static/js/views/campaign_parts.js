@@ -8,6 +8,7 @@ const COUNTERS = [
   ["completed", "Completed", "call placed and ended"],
   ["failed", "Failed", "refused by the provider"],
   ["skipped", "Skipped", "never dialed"],
+  ["predialFailed", "Pre-dial failed", "no valid pre-dial answer"],
 ];
 
 function field(label, value) {
@@ -35,7 +36,8 @@ export function summaryParts(summary) {
     h("h2", { id: "progress-title" }, "Progress"),
     progressBar(counters, "Contacts done"),
     h("ul", { class: "counter-cards" },
-      COUNTERS.map(([key, label, hint]) => h("li", { "data-counter": key },
+      COUNTERS.filter(([key]) => key !== "predialFailed" || counters[key])
+        .map(([key, label, hint]) => h("li", { "data-counter": key },
         h("span", { class: "counter-value" }, String(counters[key] ?? 0)),
         h("span", { class: "counter-label" }, label),
         h("span", { class: "counter-hint" }, hint))),
@@ -52,7 +54,7 @@ export function callsSection(body, onPage) {
     h("td", { "data-label": "#" }, String(call.position + 1)),
     h("td", { "data-label": "Customer" }, customerText(call.customer)),
     h("td", { "data-label": "Status" }, statusBadge(call.status)),
-    h("td", { "data-label": "Outcome" }, call.endedReason ?? "—"),
+    h("td", { "data-label": "Outcome" }, outcomeText(call)),
     h("td", { "data-label": "Duration" }, duration(call.startedAt, call.endedAt))));
   return [
     h("h2", { id: "calls-title" }, "Calls"),
@@ -65,6 +67,12 @@ export function callsSection(body, onPage) {
       : h("p", { class: "empty" }, "No calls on this page."),
     pager(body.metadata, onPage, "Call pages"),
   ];
+}
+
+// skipReason (an extension) says why a call ended without a dial: do-not-call, pre-dial.
+function outcomeText(call) {
+  if (!call.endedReason) return "—";
+  return call.skipReason ? `${call.endedReason} (skipped: ${call.skipReason})` : call.endedReason;
 }
 
 function customerText(customer) {
