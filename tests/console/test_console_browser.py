@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.async_api import BrowserContext, Page, expect
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from campaign_service.console.routes import CONSOLE_CSP
+from campaign_service.db.session import unit_of_work
+from campaign_service.orgs import service as orgs
+from campaign_service.timeutil import utcnow
 from tests.conftest import OrgKey, campaign_body
 from tests.console.a11y import assert_accessible, assert_audit_catches_problems
 from tests.console.conftest import RequestLog
@@ -306,6 +310,7 @@ async def test_narrow_screen_has_no_horizontal_scroll(
     browser: tuple[BrowserContext, RequestLog],
     running_server: LiveServer,
     org: OrgKey,
+    sessions: async_sessionmaker[AsyncSession],
     tmp_path: Path,
 ) -> None:
     context, log = browser
@@ -325,14 +330,43 @@ async def test_narrow_screen_has_no_horizontal_scroll(
     await no_horizontal_scroll(page, tmp_path / "console-390-campaign.png")
 
     await page.goto(f"{base}/console#/new")
-    await page.get_by_label("Contacts as CSV").fill(AUDIENCE)
-    await page.get_by_role("button", name="Preview audience").click()
+    await fill_a_scheduled_squad_campaign(page, tmp_path)
     await expect(page.locator("#preview-table tbody tr")).to_have_count(8)
     await no_horizontal_scroll(page, tmp_path / "console-390-new.png")
     await assert_accessible(page)
     await assert_audit_catches_problems(page)
+    await page.get_by_role("button", name="Create campaign").click()
+    await expect(page.get_by_role("heading", name="Next year")).to_be_visible()
+    head = page.locator("#campaign-head")
+    await expect(head.locator(".badge")).to_have_text("scheduled")
+    await expect(head).to_contain_text("Squadsquad_night")  # <dt>Squad</dt><dd>squad_night</dd>
+    await expect(head).to_contain_text("Earliest startJan 1, 2099, 9:30:00 AM")
+    await expect(head).to_contain_text("Latest startJan 1, 2099, 5:00:00 PM")
     assert_stayed_local(log, base, org.api_key)
     await no_csp_violations(page)
+
+    # A key revoked while the console is open: the next request signs the tab out.
+    async with unit_of_work(sessions) as session:
+        await orgs.revoke_key(session, key_id=uuid.UUID(org.key_id), now=utcnow())
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="Signed out")).to_contain_text(
+        "Invalid Key"
+    )
+    assert await page.evaluate("sessionStorage.length") == 0
+
+
+async def fill_a_scheduled_squad_campaign(page: Page, tmp_path: Path) -> None:
+    """The form with every field, the audience loaded from a file (times in the browser's
+    zone, UTC here)."""
+    audience = tmp_path / "audience.csv"
+    audience.write_text(AUDIENCE)
+    await page.get_by_label("Name", exact=True).fill("Next year")
+    await page.get_by_label("Who makes the calls").select_option("squadId")
+    await page.get_by_label("Assistant, workflow or squad ID").fill("squad_night")
+    await page.get_by_label("Phone number ID").fill("pn_night")
+    await page.get_by_label("Earliest start").fill("2099-01-01T09:30")
+    await page.get_by_label("Latest start").fill("2099-01-01T17:00")
+    await page.get_by_label("Or load a CSV file").set_input_files(audience)
 
 
 async def no_horizontal_scroll(page: Page, path: Path) -> None:
