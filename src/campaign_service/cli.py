@@ -14,6 +14,7 @@ from typing import Any
 from campaign_service.db.migrate import upgrade_to_head
 from campaign_service.db.session import create_engine, session_factory, unit_of_work
 from campaign_service.errors import AppError
+from campaign_service.fakevapi import cli as fake_vapi_cli
 from campaign_service.logs import configure_logging
 from campaign_service.orgs import service as orgs
 from campaign_service.settings import Settings
@@ -147,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     key_revoke = key.add_parser("revoke", help="revoke an API key")
     key_revoke.add_argument("key_id")
     key_revoke.set_defaults(func=cmd_key_revoke)
+
+    fake_vapi_cli.add_command(sub)
     return parser
 
 
