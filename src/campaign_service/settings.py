@@ -117,3 +117,26 @@ class Settings(BaseSettings):
         description="Calls the simulated network carries at once; beyond it dials get "
         "`no capacity` (unset: unlimited).",
     )
+
+    # Vapi's call API (the `vapi` provider).
+    vapi_base_url: str = Field(
+        default="https://api.vapi.ai",
+        description="Vapi API base URL.",
+    )
+    vapi_connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to wait for a connection to Vapi."
+    )
+    vapi_read_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds to wait for Vapi's answer; past it the outcome of a call "
+        "creation is unknown and the call is looked up before any new attempt.",
+    )
+    vapi_requests_per_second: float = Field(
+        default=10.0, gt=0, description="Requests per second sent to Vapi, per org."
+    )
+    vapi_request_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Requests an org may send to Vapi at once before the per-second rate applies.",
+    )
