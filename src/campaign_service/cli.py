@@ -16,6 +16,7 @@ from campaign_service.db.session import create_engine, session_factory, unit_of_
 from campaign_service.errors import AppError
 from campaign_service.fakevapi import cli as fake_vapi_cli
 from campaign_service.logs import configure_logging
+from campaign_service.orgs import cli as orgs_cli
 from campaign_service.orgs import service as orgs
 from campaign_service.settings import Settings
 from campaign_service.timeutil import utcnow
@@ -40,6 +41,13 @@ def _run_db(url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
             await engine.dispose()
 
     return asyncio.run(runner())
+
+
+def run_in_database(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Migrate the configured database, then run `work(session)` in one transaction."""
+    url = database_url(settings)
+    upgrade_to_head(url)
+    return _run_db(url, work)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -138,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="calls in flight at once across all its campaigns (default 10)",
     )
     create.set_defaults(func=cmd_org_create)
+    orgs_cli.add_commands(org, sub, run=run_in_database)
 
     key = sub.add_parser("key", help="manage API keys").add_subparsers(
         dest="key_command", required=True

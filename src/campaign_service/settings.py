@@ -118,10 +118,10 @@ class Settings(BaseSettings):
         "`no capacity` (unset: unlimited).",
     )
 
-    # Vapi's call API (the `vapi` provider).
+    # Vapi's call API (the `vapi` provider) and the secrets stored for it.
     vapi_base_url: str = Field(
         default="https://api.vapi.ai",
-        description="Vapi API base URL.",
+        description="Vapi API base URL; an org may override it (`org update --vapi-base-url`).",
     )
     vapi_connect_timeout: float = Field(
         default=5.0, gt=0, description="Seconds to wait for a connection to Vapi."
@@ -139,4 +139,9 @@ class Settings(BaseSettings):
         default=20,
         ge=1,
         description="Requests an org may send to Vapi at once before the per-second rate applies.",
+    )
+    secret_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys that encrypt stored Vapi API keys: the first "
+        "encrypts, all decrypt (add a new key first to rotate).",
     )

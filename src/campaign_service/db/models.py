@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ from campaign_service.db.base import Base
 
 CAMPAIGN_STATUSES = ("scheduled", "in-progress", "ended")
 CALL_STATUSES = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
+ORG_PROVIDERS = ("simulated", "vapi")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -41,8 +43,28 @@ class Org(Base):
     name: Mapped[str] = mapped_column(String(200))
     concurrency_limit: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Telephony provider settings. The Vapi key is stored only as Fernet ciphertext (see
+    # orgs/secrets.py); its fingerprint is what may be shown. The webhook token names the org
+    # in its webhook URL, so it is random and unique.
+    provider: Mapped[str] = mapped_column(String(20), server_default="simulated")
+    vapi_api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    vapi_api_key_fingerprint: Mapped[str | None] = mapped_column(String(8))
+    vapi_base_url: Mapped[str | None] = mapped_column(Text)
+    webhook_token: Mapped[str] = mapped_column(
+        String(64), unique=True, default=lambda: secrets.token_urlsafe(32)
+    )
 
-    __table_args__ = (CheckConstraint("concurrency_limit >= 1", name="concurrency_limit_positive"),)
+    __table_args__ = (
+        CheckConstraint("concurrency_limit >= 1", name="concurrency_limit_positive"),
+        CheckConstraint(_in("provider", ORG_PROVIDERS), name="provider_valid"),
+        CheckConstraint(
+            "(vapi_api_key_encrypted IS NULL) = (vapi_api_key_fingerprint IS NULL)",
+            name="vapi_key_fingerprint",
+        ),
+        CheckConstraint(
+            "provider <> 'vapi' OR vapi_api_key_encrypted IS NOT NULL", name="vapi_needs_key"
+        ),
+    )
 
 
 class ApiKey(Base):
