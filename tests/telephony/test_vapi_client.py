@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from campaign_service.fakevapi import FakeOrg
@@ -120,8 +121,11 @@ async def test_unknown_when_vapi_fails_or_does_not_answer(start_fake):
         assert len(vapi.fake.record().calls) == 1  # the silent attempt did create a call
         vapi.stop()
         down = await client.create_call(KEY, body)
+        misconfigured = await client.create_call(KEY, body, base_url="ftp://vapi.example")
     assert isinstance(down, Unknown)
     assert not down.maybe_created  # the connection was refused: nothing was sent
+    assert isinstance(misconfigured, Unknown)
+    assert not misconfigured.maybe_created
 
 
 async def test_get_call(start_fake, client):
@@ -211,3 +215,31 @@ async def test_find_call_pages_and_ignores_blocked_calls(start_fake):
         vapi.stop()
         down = await find(placed.call_id)
         assert isinstance(down, Unknown)
+
+
+async def test_find_call_never_guesses_absence_when_pages_do_not_advance():
+    """Full pages of calls created in one millisecond cannot be paged past by creation time:
+    the answer is Unknown, never Absent (the fake cannot make such pages, so a stub does)."""
+    stamp = "2026-06-01T12:00:00.000Z"
+    page = [
+        {"id": f"v{i}", "orgId": "o", "createdAt": stamp, "updatedAt": stamp, "status": "queued"}
+        for i in range(3)
+    ]
+    requests: list[str] = []
+
+    def vapi(request: httpx.Request) -> httpx.Response:
+        requests.append(str(request.url.params))
+        return httpx.Response(200, json=page)
+
+    async with VapiClient(page_size=3, transport=httpx.MockTransport(vapi)) as client:
+        result = await client.find_call(
+            KEY,
+            phone_number_id="pn_1",
+            customer_number=None,
+            created_after=utcnow(),
+            call_id_tag="ours",
+        )
+    assert isinstance(result, Unknown)
+    assert "did not advance" in result.reason
+    assert len(requests) == 2
+    assert "createdAtLe=2026-06-01T12%3A00%3A00.000Z" in requests[1]

@@ -97,6 +97,20 @@ def _control_routes(fake: FakeVapi) -> list[Route]:
             return JSONResponse(spec.model_dump(by_alias=True), status_code=201)
         return JSONResponse([s.model_dump(by_alias=True) for s in fake.faults.active()])
 
+    async def recording(request: Request) -> Response:
+        call = fake.answered_call(request.path_params["call_id"])
+        if call is None:
+            raise HTTPException(404)
+        return Response(silent_wav(min(call.talk_seconds, 3.0)), media_type="audio/wav")
+
+    return [
+        Route("/_fake/record", record, methods=["GET"]),
+        Route("/_fake/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_fake/recordings/{call_id}.wav", recording, methods=["GET"]),
+    ]
+
+
+def _key_routes(fake: FakeVapi) -> list[Route]:
     @_vapi_errors
     async def add_key(request: Request) -> Response:
         raw = await _body(request)
@@ -118,18 +132,9 @@ def _control_routes(fake: FakeVapi) -> list[Route]:
             raise FakeHttpError(404, "no such key")
         return JSONResponse({"revoked": True})
 
-    async def recording(request: Request) -> Response:
-        call = fake.answered_call(request.path_params["call_id"])
-        if call is None:
-            raise HTTPException(404)
-        return Response(silent_wav(min(call.talk_seconds, 3.0)), media_type="audio/wav")
-
     return [
-        Route("/_fake/record", record, methods=["GET"]),
-        Route("/_fake/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_fake/keys", add_key, methods=["POST"]),
         Route("/_fake/keys/{api_key}", revoke_key, methods=["DELETE"]),
-        Route("/_fake/recordings/{call_id}.wav", recording, methods=["GET"]),
     ]
 
 
@@ -166,7 +171,7 @@ def create_fake_app(fake: FakeVapi) -> Starlette:
             await fake.shutdown()
 
     return Starlette(
-        routes=_call_routes(fake) + _control_routes(fake),
+        routes=_call_routes(fake) + _control_routes(fake) + _key_routes(fake),
         exception_handlers={HTTPException: _not_found},
         lifespan=lifespan,
     )

@@ -159,6 +159,7 @@ class CallBook:
 
     calls: dict[str, FakeCall] = field(default_factory=dict)
     per_number: Counter[tuple[str, str]] = field(default_factory=Counter)
+    active: Counter[str] = field(default_factory=Counter)
 
     def next_ordinal(self, org_id: str, number: str) -> int:
         """How many calls this org made to this number before (seeds the next one's draw)."""
@@ -168,6 +169,12 @@ class CallBook:
 
     def add(self, call: FakeCall) -> None:
         self.calls[call.id] = call
+        if call.active:
+            self.active[call.org_id] += 1
+
+    def ended(self, call: FakeCall) -> None:
+        """Note that an active call has just ended (its slot is free again)."""
+        self.active[call.org_id] -= 1
 
     def get(self, org_id: str, call_id: str) -> FakeCall | None:
         call = self.calls.get(call_id)
@@ -180,4 +187,4 @@ class CallBook:
         return found[: query.limit]
 
     def active_count(self, org_id: str) -> int:
-        return sum(1 for c in self.calls.values() if c.org_id == org_id and c.active)
+        return self.active[org_id]

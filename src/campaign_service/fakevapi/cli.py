@@ -51,6 +51,12 @@ def add_command(sub: Any) -> None:
     )
     cmd.add_argument("--server-url", help="where server messages go when a call names none")
     cmd.add_argument("--server-secret", help="sent as X-Vapi-Secret with every server message")
+    _add_call_options(cmd)
+    cmd.set_defaults(func=run)
+
+
+def _add_call_options(cmd: Any) -> None:
+    """How the fake's calls unfold, and which resources exist."""
     cmd.add_argument("--seed", type=int, help="repeat outcomes, durations and call IDs")
     cmd.add_argument("--queued-seconds", type=float, default=0.5, help="queued -> ringing")
     cmd.add_argument(
@@ -77,7 +83,6 @@ def add_command(sub: Any) -> None:
         default="blocked-call",
         help="answer to a call beyond the org's limit (default: 201, call ended as blocked)",
     )
-    cmd.set_defaults(func=run)
 
 
 def config_from_args(args: argparse.Namespace) -> FakeVapiConfig:

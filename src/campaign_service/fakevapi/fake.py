@@ -239,6 +239,7 @@ class FakeVapi:
             if call.started_at is not None:
                 call.talk_seconds = (now - call.started_at).total_seconds()
                 call.cost = round(_PER_CALL + call.talk_seconds / 60 * _PER_MINUTE, 4)
+            self._book.ended(call)
             self._record.call_ended(call)
             return True
 

@@ -177,27 +177,9 @@ def check_resources(body: Mapping[str, Any], config: FakeVapiConfig) -> None:
 def parse_call_query(params: Mapping[str, str]) -> CallQuery:
     """GET /call's query; raises FakeHttpError(400) for unknown keys or bad values."""
     problems = [f"property {k} should not exist" for k in params if k not in _QUERY_KEYS]
-    limit = 100
-    if "limit" in params:
-        try:
-            value = float(params["limit"])
-        except ValueError:
-            value = -1.0
-        if not (value.is_integer() and 0 <= value <= 1000):
-            problems.append("limit must be a number from 0 to 1000")
-        else:
-            limit = int(value)
-    bounds: dict[str, list[tuple[str, datetime]]] = {"createdAt": [], "updatedAt": []}
-    for field, found in bounds.items():
-        for suffix in _BOUNDS:
-            text = params.get(f"{field}{suffix}")
-            if text is None:
-                continue
-            moment = _parse_instant(text)
-            if moment is None:
-                problems.append(f"{field}{suffix} must be a valid ISO 8601 date string")
-            else:
-                found.append((suffix.lower(), moment))
+    limit = _limit(params.get("limit", "100"), problems)
+    created = _bounds(params, "createdAt", problems)
+    updated = _bounds(params, "updatedAt", problems)
     if problems:
         raise FakeHttpError(400, problems)
     return CallQuery(
@@ -205,9 +187,37 @@ def parse_call_query(params: Mapping[str, str]) -> CallQuery:
         assistant_id=params.get("assistantId"),
         phone_number_id=params.get("phoneNumberId"),
         limit=limit,
-        created=tuple(bounds["createdAt"]),
-        updated=tuple(bounds["updatedAt"]),
+        created=created,
+        updated=updated,
     )
+
+
+def _limit(text: str, problems: list[str]) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value.is_integer() and 0 <= value <= 1000:
+        return int(value)
+    problems.append("limit must be a number from 0 to 1000")
+    return 0
+
+
+def _bounds(
+    params: Mapping[str, str], field: str, problems: list[str]
+) -> tuple[tuple[str, datetime], ...]:
+    """The (operator, instant) pairs given for `field` (createdAt or updatedAt)."""
+    found: list[tuple[str, datetime]] = []
+    for suffix in _BOUNDS:
+        text = params.get(f"{field}{suffix}")
+        if text is None:
+            continue
+        moment = _parse_instant(text)
+        if moment is None:
+            problems.append(f"{field}{suffix} must be a valid ISO 8601 date string")
+        else:
+            found.append((suffix.lower(), moment))
+    return tuple(found)
 
 
 def _parse_instant(text: str) -> datetime | None:

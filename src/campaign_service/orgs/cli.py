@@ -42,43 +42,46 @@ def read_api_key(args: argparse.Namespace) -> str | None:
         raise AppError(message) from None
 
 
+def cmd_update(args: argparse.Namespace, settings: Settings) -> None:
+    org_id, api_key = _org_id(args.org_id), read_api_key(args)
+    result = args.run(
+        settings,
+        lambda session: service.update_provider_settings(
+            session,
+            org_id=org_id,
+            default_base_url=settings.vapi_base_url,
+            provider=args.provider,
+            vapi_api_key=api_key,
+            vapi_base_url=args.vapi_base_url,
+            keys=lambda: KeyRing.from_setting(settings.secret_keys),
+        ),
+    )
+    print(json.dumps(result.as_json()))
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> None:
+    org_id = _org_id(args.org_id)
+    result = args.run(
+        settings,
+        lambda session: service.show_provider_settings(
+            session, org_id=org_id, default_base_url=settings.vapi_base_url
+        ),
+    )
+    print(json.dumps(result.as_json()))
+
+
+def cmd_rotate(args: argparse.Namespace, settings: Settings) -> None:
+    keys = KeyRing.from_setting(settings.secret_keys)
+    count = args.run(settings, lambda session: service.rotate_vapi_keys(session, keys=keys))
+    print(json.dumps({"reencrypted": count}))
+
+
+def cmd_new_key(args: argparse.Namespace, settings: Settings) -> None:
+    print(new_master_key())
+
+
 def add_commands(org: Any, sub: Any, *, run: RunInDatabase) -> None:
     """Register `org update`, `org show` and `secrets ...` on the CLI's parsers."""
-
-    def update(args: argparse.Namespace, settings: Settings) -> None:
-        org_id, api_key = _org_id(args.org_id), read_api_key(args)
-        result = run(
-            settings,
-            lambda session: service.update_provider_settings(
-                session,
-                org_id=org_id,
-                default_base_url=settings.vapi_base_url,
-                provider=args.provider,
-                vapi_api_key=api_key,
-                vapi_base_url=args.vapi_base_url,
-                keys=lambda: KeyRing.from_setting(settings.secret_keys),
-            ),
-        )
-        print(json.dumps(result.as_json()))
-
-    def show(args: argparse.Namespace, settings: Settings) -> None:
-        org_id = _org_id(args.org_id)
-        result = run(
-            settings,
-            lambda session: service.show_provider_settings(
-                session, org_id=org_id, default_base_url=settings.vapi_base_url
-            ),
-        )
-        print(json.dumps(result.as_json()))
-
-    def rotate(args: argparse.Namespace, settings: Settings) -> None:
-        keys = KeyRing.from_setting(settings.secret_keys)
-        count = run(settings, lambda session: service.rotate_vapi_keys(session, keys=keys))
-        print(json.dumps({"reencrypted": count}))
-
-    def new_key(args: argparse.Namespace, settings: Settings) -> None:
-        print(new_master_key())
-
     cmd = org.add_parser("update", help="set an org's telephony provider and Vapi settings")
     cmd.add_argument("org_id")
     cmd.add_argument("--provider", help="simulated or vapi")
@@ -86,15 +89,14 @@ def add_commands(org: Any, sub: Any, *, run: RunInDatabase) -> None:
     key.add_argument("--vapi-api-key-file", metavar="FILE", help="file holding the Vapi key")
     key.add_argument("--vapi-api-key-stdin", action="store_true", help="read the key from stdin")
     cmd.add_argument("--vapi-base-url", metavar="URL", help="Vapi API URL ('' for the default)")
-    cmd.set_defaults(func=update)
+    cmd.set_defaults(func=cmd_update, run=run)
     cmd = org.add_parser("show", help="an org's provider settings (the key as a fingerprint)")
     cmd.add_argument("org_id")
-    cmd.set_defaults(func=show)
+    cmd.set_defaults(func=cmd_show, run=run)
 
     secrets = sub.add_parser("secrets", help="master keys of stored secrets").add_subparsers(
         dest="secrets_command", required=True
     )
-    secrets.add_parser(
-        "rotate", help="re-encrypt stored Vapi keys with the first master key"
-    ).set_defaults(func=rotate)
-    secrets.add_parser("new-key", help="print a new master key").set_defaults(func=new_key)
+    rotate = secrets.add_parser("rotate", help="re-encrypt stored keys with the first master key")
+    rotate.set_defaults(func=cmd_rotate, run=run)
+    secrets.add_parser("new-key", help="print a new master key").set_defaults(func=cmd_new_key)

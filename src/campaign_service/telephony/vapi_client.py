@@ -187,10 +187,18 @@ def classify_create(response: httpx.Response) -> CreateResult:
     return Unknown(f"Vapi answered {status}: {error_message(response)[:200]}")
 
 
-def _failure(exc: httpx.HTTPError) -> Unknown:
-    # A connection that was never made carried no request: the call surely was not created.
-    not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    return Unknown(f"{type(exc).__name__}: {exc}", maybe_created=not not_sent)
+# Failures before any byte of the request left: the call surely was not created.
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.InvalidURL,
+)
+
+
+def _failure(exc: Exception) -> Unknown:
+    return Unknown(f"{type(exc).__name__}: {exc}", maybe_created=not isinstance(exc, _NOT_SENT))
 
 
 class VapiClient:
@@ -248,7 +256,7 @@ class VapiClient:
         """POST /call once (never retried here)."""
         try:
             response = await self._request("POST", "/call", api_key, base_url, json=body)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return _failure(exc)
         result = classify_create(response)
         log.debug("vapi create call: %s", type(result).__name__)
@@ -257,10 +265,11 @@ class VapiClient:
     async def get_call(
         self, api_key: str, call_id: str, *, base_url: str | None = None
     ) -> LookupResult:
-        """GET /call/{id}."""
+        """GET /call/{id}. `Absent` is a 404; to decide whether a call may be placed again,
+        use `find_call`, which never takes a failed request for absence."""
         try:
             response = await self._request("GET", f"/call/{call_id}", api_key, base_url)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return _failure(exc)
         if response.status_code == 404:
             return Absent()
@@ -287,27 +296,22 @@ class VapiClient:
         concurrency never rang, so it does not count as placed. `Absent` only when Vapi
         answered every page; otherwise `Unknown`."""
         since = iso_z(created_after - FIND_CALL_SKEW)
-        upper: str | None = None
+        params = {"phoneNumberId": phone_number_id, "createdAtGe": since}
+        params["limit"] = str(self.page_size)
         seen: set[str] = set()
         for _ in range(_MAX_PAGES):
-            params = {"phoneNumberId": phone_number_id, "createdAtGe": since}
-            params["limit"] = str(self.page_size)
-            if upper is not None:
-                params["createdAtLe"] = upper
             page = await self._list_calls(api_key, params, base_url)
             if not isinstance(page, list):
                 return page
-            for call in page:
-                if _is_ours(call, call_id_tag, customer_number):
-                    return Found(call)
-            fresh = [c for c in page if c.id not in seen]
-            seen.update(c.id for c in page)
+            match = next((c for c in page if _is_ours(c, call_id_tag, customer_number)), None)
+            if match is not None:
+                return Found(match)
             if len(page) < self.page_size:
                 return Absent()
-            oldest = min((c.created_at for c in page if c.created_at is not None), default=None)
-            if not fresh or oldest is None:
+            upper = _next_page_end(page, seen)
+            if upper is None:
                 return Unknown("GET /call pages did not advance; cannot prove absence")
-            upper = iso_z(oldest)
+            params["createdAtLe"] = upper
         return Unknown(f"more than {_MAX_PAGES} pages of calls; cannot prove absence")
 
     async def _list_calls(
@@ -315,7 +319,7 @@ class VapiClient:
     ) -> list[VapiCall] | AuthFailed | Unknown:
         try:
             response = await self._request("GET", "/call", api_key, base_url, params=params)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return _failure(exc)
         failure = _failed_lookup(response)
         if failure is not None:
@@ -327,6 +331,16 @@ class VapiClient:
             return [VapiCall.from_json(item) for item in data]
         except ValueError:
             return Unknown("Vapi answered 200 without a readable list of calls")
+
+
+def _next_page_end(page: list[VapiCall], seen: set[str]) -> str | None:
+    """createdAtLe for the page after a full one: its oldest call's creation time (inclusive,
+    so calls created in that same millisecond are not skipped; repeats are recognised by id).
+    None when the page brought no call not seen before."""
+    fresh = [c for c in page if c.id not in seen]
+    seen.update(c.id for c in page)
+    oldest = min((c.created_at for c in page if c.created_at is not None), default=None)
+    return iso_z(oldest) if fresh and oldest is not None else None
 
 
 def _is_ours(call: VapiCall, call_id_tag: str, customer_number: str | None) -> bool:
