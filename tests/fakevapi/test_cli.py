@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import select
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from campaign_service.cli import build_parser
+from campaign_service.fakevapi.cli import config_from_args
 from tests.fakevapi.helpers import call_body, wait_until
 
 COMMAND = Path(sys.executable).with_name("campaign-service")
@@ -35,6 +38,10 @@ def listening_url(process: subprocess.Popen[str]) -> str:
     line = process.stdout.readline().strip()
     assert line.startswith("fake Vapi listening on http://127.0.0.1:"), line
     return line.rsplit(" ", 1)[1]
+
+
+def parse(*args: str) -> argparse.Namespace:
+    return build_parser().parse_args(["fake-vapi", *args])
 
 
 def test_the_command_serves_a_fake(inbox):
@@ -68,6 +75,9 @@ def test_bad_options_fail_with_one_line():
     assert bad_outcome.returncode == 1
     assert "error: unknown endedReason 'nope' in the outcome mix" in stderr
     assert "Traceback" not in stderr
+
+    assert config_from_args(parse("--no-blocked-call-reports")).report_blocked_calls is False
+    assert config_from_args(parse()).report_blocked_calls is True
 
     bad_range = start("--port", "0", "--ring-seconds", "3")
     _, stderr = bad_range.communicate(timeout=60)

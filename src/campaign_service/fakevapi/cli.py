@@ -83,6 +83,12 @@ def _add_call_options(cmd: Any) -> None:
         default="blocked-call",
         help="answer to a call beyond the org's limit (default: 201, call ended as blocked)",
     )
+    cmd.add_argument(
+        "--no-blocked-call-reports",
+        dest="report_blocked_calls",
+        action="store_false",
+        help="send no server messages for calls refused for lack of concurrency",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> FakeVapiConfig:
@@ -102,6 +108,7 @@ def config_from_args(args: argparse.Namespace) -> FakeVapiConfig:
             workflow_ids=ids(args.workflow_id),
             phone_number_ids=ids(args.phone_number_id),
             concurrency_answer=args.concurrency_answer,
+            report_blocked_calls=args.report_blocked_calls,
         )
     except ValueError as exc:
         raise AppError(str(exc)) from None
