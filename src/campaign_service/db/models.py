@@ -56,7 +56,10 @@ class Org(Base):
 
     __table_args__ = (
         CheckConstraint("concurrency_limit >= 1", name="concurrency_limit_positive"),
-        CheckConstraint(_in("provider", ORG_PROVIDERS), name="provider_valid"),
+        CheckConstraint(
+            "provider IN (" + ", ".join(f"'{p}'" for p in ORG_PROVIDERS) + ")",
+            name="provider_valid",
+        ),
         CheckConstraint(
             "(vapi_api_key_encrypted IS NULL) = (vapi_api_key_fingerprint IS NULL)",
             name="vapi_key_fingerprint",

@@ -12,6 +12,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
+from campaign_service.calls.schemas import CallStatus
 from campaign_service.fakevapi.calls import FakeCall, stages_of
 from campaign_service.timeutil import iso_z
 
@@ -48,7 +49,7 @@ def call_json(call: FakeCall) -> dict[str, Any]:
     body.update({k: copy.deepcopy(call.request[k]) for k in _ECHOED if k in call.request})
     if call.started_at is not None:
         body["startedAt"] = iso_z(call.started_at)
-    if call.status == "ended":
+    if call.status is CallStatus.ENDED:
         body["endedReason"] = call.ended_reason
         body["endedAt"] = iso_z(call.ended_at or call.updated_at)
         body["analysis"] = analysis_of(call)
@@ -94,7 +95,7 @@ def status_update(call: FakeCall, now: datetime) -> dict[str, Any]:
         "call": call_json(call),
         "customer": copy.deepcopy(call.customer),
     }
-    if call.status == "ended":
+    if call.status is CallStatus.ENDED:
         message["endedReason"] = call.ended_reason
     return {"message": message}
 

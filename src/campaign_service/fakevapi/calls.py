@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from campaign_service.calls.schemas import CallStatus
 from campaign_service.fakevapi.config import Timings
 
-ACTIVE_STATUSES = frozenset({"queued", "ringing", "in-progress", "forwarding"})
+# Vapi statuses of a call that holds one of the org's call slots.
+ACTIVE_STATUSES = frozenset(
+    {CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS, CallStatus.FORWARDING}
+)
 
 # Failures before the phone rings (the network refused the call) and misses after it rang.
 _NEVER_RINGS = frozenset(
@@ -44,7 +48,7 @@ class FakeCall:
     created_at: datetime
     updated_at: datetime
     base_url: str
-    status: str = "queued"
+    status: CallStatus = CallStatus.QUEUED
     blocked: bool = False
     ended_reason: str | None = None
     started_at: datetime | None = None
@@ -88,7 +92,7 @@ class Step:
     """After `delay` seconds the call moves to `status` (ended ones carry the reason)."""
 
     delay: float
-    status: str
+    status: CallStatus
     ended_reason: str | None = None
 
 
@@ -111,12 +115,16 @@ def plan_call(rng: random.Random, reason: str, timings: Timings) -> list[Step]:
     queued = timings.queued_seconds
     stages = stages_of(reason)
     if stages == "never-rings":
-        return [Step(queued, "ended", reason)]
+        return [Step(queued, CallStatus.ENDED, reason)]
     ring = rng.uniform(*timings.ring_seconds)
     if stages == "rings":
-        return [Step(queued, "ringing"), Step(ring, "ended", reason)]
+        return [Step(queued, CallStatus.RINGING), Step(ring, CallStatus.ENDED, reason)]
     talk = rng.uniform(*timings.talk_seconds)
-    return [Step(queued, "ringing"), Step(ring, "in-progress"), Step(talk, "ended", reason)]
+    return [
+        Step(queued, CallStatus.RINGING),
+        Step(ring, CallStatus.IN_PROGRESS),
+        Step(talk, CallStatus.ENDED, reason),
+    ]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any, Literal
 
+from campaign_service.calls.schemas import CallStatus
 from campaign_service.fakevapi import bodies
 from campaign_service.fakevapi.calls import CallBook, FakeCall, Step, draw_outcome, plan_call
 from campaign_service.fakevapi.config import FakeOrg, FakeVapiConfig
@@ -231,9 +232,9 @@ class FakeVapi:
         with self._lock:
             now = utcnow()
             call.status, call.updated_at = step.status, now
-            if step.status == "in-progress":
+            if step.status is CallStatus.IN_PROGRESS:
                 call.started_at = now
-            if step.status != "ended":
+            if step.status is not CallStatus.ENDED:
                 return False
             call.ended_reason, call.ended_at = step.ended_reason, now
             if call.started_at is not None:
@@ -294,7 +295,7 @@ def _new_call(
         updated_at=now,
         base_url=base_url,
         blocked=blocked,
-        status="ended" if blocked else "queued",
+        status=CallStatus.ENDED if blocked else CallStatus.QUEUED,
         ended_reason=CONCURRENCY_LIMIT_REACHED if blocked else None,
         ended_at=now if blocked else None,
     )

@@ -1,4 +1,4 @@
-"""Pure mapping of what Vapi reports (a Call, or a server message) to a small status report.
+"""Pure mapping of what Vapi reports (a Call, or a server message) to a `VapiReport`.
 
 Mapping decisions where Vapi's statuses or reasons do not fit this service's call lifecycle:
 - Vapi status `not-found` means Vapi no longer has the call: it will never progress, so it is
@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from campaign_service.calls.ended_reasons import ENDED_REASONS
+from campaign_service.calls.schemas import CallStatus
 
-REPORT_STATUSES = frozenset(
-    {"scheduled", "queued", "ringing", "in-progress", "forwarding", "ended"}
-)
+# Vapi statuses that are this service's call statuses too.
+REPORT_STATUSES = frozenset(CallStatus)
 UNKNOWN_START_ERROR = "call.start.error-get-resources-validation"
 UNKNOWN_ENDED_REASON = "phone-call-provider-closed-websocket"
 GONE = "call-deleted"
@@ -44,13 +44,13 @@ class EndDetails:
 
 
 @dataclass(frozen=True)
-class StatusReport:
+class VapiReport:
     """One call's status as Vapi reports it; `call_id` is ours, read from the metadata tag."""
 
     vapi_call_id: str
     call_id: uuid.UUID | None
     campaign_id: uuid.UUID | None
-    status: str
+    status: CallStatus
     ended_reason: str | None
     vapi_ended_reason: str | None
     occurred_at: datetime | None
@@ -67,7 +67,7 @@ def known_ended_reason(reason: str | None) -> str:
     return UNKNOWN_ENDED_REASON
 
 
-def report_from_call(call: Mapping[str, Any]) -> StatusReport | None:
+def report_from_call(call: Mapping[str, Any]) -> VapiReport | None:
     """The report for a Call body (GET /call, POST /call); None if it has no usable status."""
     return _report(
         call,
@@ -79,7 +79,7 @@ def report_from_call(call: Mapping[str, Any]) -> StatusReport | None:
     )
 
 
-def report_from_server_message(payload: Mapping[str, Any]) -> StatusReport | None:
+def report_from_server_message(payload: Mapping[str, Any]) -> VapiReport | None:
     """The report for a `status-update` or `end-of-call-report` (wrapped in `{"message": ...}`
     or not); None for other message types or messages without a call or usable status."""
     message = payload.get("message", payload)
@@ -95,7 +95,7 @@ def report_from_server_message(payload: Mapping[str, Any]) -> StatusReport | Non
         status = message.get("status")
         return _report(call, status, reason, occurred_at, {**call, **message}, "status-update")
     if kind == "end-of-call-report":
-        return _report(call, "ended", reason, occurred_at, message, "end-of-call-report")
+        return _report(call, CallStatus.ENDED, reason, occurred_at, message, "end-of-call-report")
     return None
 
 
@@ -106,23 +106,23 @@ def _report(
     occurred_at: datetime | None,
     details: Mapping[str, Any],
     source: Literal["call", "status-update", "end-of-call-report"],
-) -> StatusReport | None:
+) -> VapiReport | None:
     vapi_id = call.get("id")
     if not isinstance(vapi_id, str) or not vapi_id:
         return None
     raw_reason = reason if isinstance(reason, str) else None
     if status == "not-found":
-        status = "ended"
+        status = CallStatus.ENDED
         raw_reason = raw_reason if raw_reason in ENDED_REASONS else GONE
     if status not in REPORT_STATUSES:
         return None
-    ended = status == "ended"
+    ended = status == CallStatus.ENDED
     metadata = _metadata(call)
-    return StatusReport(
+    return VapiReport(
         vapi_call_id=vapi_id,
         call_id=_uuid(metadata.get("callId")),
         campaign_id=_uuid(metadata.get("campaignId")),
-        status=status,
+        status=CallStatus(status),
         ended_reason=known_ended_reason(raw_reason) if ended else None,
         vapi_ended_reason=raw_reason if ended else None,
         occurred_at=occurred_at,
