@@ -24,14 +24,13 @@ def upgrade() -> None:
     op.add_column("orgs", sa.Column("vapi_api_key_encrypted", sa.Text(), nullable=True))
     op.add_column("orgs", sa.Column("vapi_api_key_fingerprint", sa.String(8), nullable=True))
     op.add_column("orgs", sa.Column("vapi_base_url", sa.Text(), nullable=True))
-    op.add_column("orgs", sa.Column("webhook_token", sa.String(64), nullable=True))
-    # New orgs get their token from the application; existing ones get 244 random bits here
-    # (gen_random_uuid draws from PostgreSQL's strong random source).
-    op.execute(
-        "UPDATE orgs SET webhook_token = "
-        "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')"
+    # A volatile default is computed per row: existing orgs each get their own token too.
+    token = sa.text(
+        "replace(((gen_random_uuid())::text || (gen_random_uuid())::text), '-'::text, ''::text)"
     )
-    op.alter_column("orgs", "webhook_token", nullable=False)
+    op.add_column(
+        "orgs", sa.Column("webhook_token", sa.String(64), server_default=token, nullable=False)
+    )
     op.create_unique_constraint(op.f("uq_orgs_webhook_token"), "orgs", ["webhook_token"])
     op.create_check_constraint(
         op.f("ck_orgs_provider_valid"), "orgs", "provider IN ('simulated', 'vapi')"

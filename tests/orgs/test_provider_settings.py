@@ -74,7 +74,7 @@ async def test_new_orgs_are_simulated_with_a_random_webhook_token(make_org, sess
         "vapiBaseUrl": DEFAULT_URL,
         "webhookPath": f"/webhooks/vapi/{shown.webhook_token}",
     }
-    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", shown.webhook_token)
+    assert re.fullmatch(r"[0-9a-f]{64}", shown.webhook_token)
     assert (await stored(sessions, second.org_id))["webhook_token"] != shown.webhook_token
 
 
@@ -173,7 +173,7 @@ async def test_unknown_org_and_bad_master_keys(sessions):
 
 
 async def test_the_database_refuses_inconsistent_settings(org, sessions):
-    for sql in (
+    for statement in (
         "UPDATE orgs SET provider = 'carrier-pigeon'",
         "UPDATE orgs SET provider = 'vapi'",  # without a key
         "UPDATE orgs SET vapi_api_key_encrypted = 'x'",  # without its fingerprint
@@ -181,30 +181,35 @@ async def test_the_database_refuses_inconsistent_settings(org, sessions):
     ):
         with pytest.raises(IntegrityError):
             async with unit_of_work(sessions) as session:
-                await session.execute(text(sql))
+                await session.execute(text(statement))
 
 
-def test_the_migration_gives_existing_orgs_a_token(empty_database):
+def test_existing_and_new_orgs_get_distinct_tokens(empty_database):
     url = empty_database()
     command.upgrade(alembic_config(url), "0004")
 
-    async def orgs(sql: str) -> list[object]:
+    async def sql(statement: str) -> list[object]:
         engine = create_async_engine(async_url(url))
         try:
             async with engine.begin() as conn:
-                return list((await conn.execute(text(sql))).all())
+                result = await conn.execute(text(statement))
+                return list(result.all()) if result.returns_rows else []
         finally:
             await engine.dispose()
 
     asyncio.run(
-        orgs(
+        sql(
             "INSERT INTO orgs (id, name, concurrency_limit) VALUES (gen_random_uuid(), 'a', 1), "
-            "(gen_random_uuid(), 'b', 1) RETURNING id"
+            "(gen_random_uuid(), 'b', 1)"
         )
     )
     upgrade_to_head(url)
-    rows = asyncio.run(orgs("SELECT provider, webhook_token FROM orgs"))
-    assert [r[0] for r in rows] == ["simulated", "simulated"]
+    # Rows inserted by plain SQL get a token from the column default too.
+    asyncio.run(
+        sql(f"INSERT INTO orgs (id, name, concurrency_limit) VALUES ('{uuid.uuid4()}', 'c', 1)")
+    )
+    rows = asyncio.run(sql("SELECT provider, webhook_token FROM orgs"))
+    assert [r[0] for r in rows] == ["simulated"] * 3
     tokens = {r[1] for r in rows}
-    assert len(tokens) == 2
+    assert len(tokens) == 3
     assert all(re.fullmatch(r"[0-9a-f]{64}", t) for t in tokens)
