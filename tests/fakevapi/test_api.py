@@ -32,6 +32,9 @@ def test_auth_by_bearer_key(start_fake):
         assert_error(post(vapi.url, call_body(), headers), 401, "Invalid Key")
         assert_error(httpx.get(f"{vapi.url}/call", headers=headers), 401, "Invalid Key")
     assert post(vapi.url, call_body()).status_code == 201
+    refused = vapi.fake.record().post_call_requests
+    assert [(r["orgId"], r["answer"]) for r in refused][:3] == [(None, 401)] * 3
+    assert refused[-1]["answer"] == 201
 
     # Rotation: the new key works, the revoked one gets 401; nothing else changed.
     vapi.fake.add_org(FakeOrg("rotated", org_id=vapi.fake.record().calls[0]["orgId"]))
@@ -93,6 +96,7 @@ def test_unknown_resources_when_the_fake_knows_its_ids(start_fake):
         post(vapi.url, call_body(phoneNumberId="pn_x")), 400, "Phone number pn_x not found"
     )
     assert_error(httpx.post(f"{vapi.url}/call", content=b"{", headers=HEADERS), 400, "valid JSON")
+    assert vapi.fake.record().post_call_requests[-1]["body"] == "{"
 
 
 def test_concurrency_limit_blocks_calls_like_vapi(start_fake):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import random
 import threading
@@ -128,10 +129,18 @@ class FakeVapi:
         if (fault := self.faults.take("server-error", "read")) is not None:
             raise _server_error(fault)
 
-    async def create_call(self, org: FakeOrg, raw: Any, base_url: str) -> Answer:
-        """POST /call: every request is recorded with the answer it got."""
+    async def create_call(self, authorization: str | None, content: bytes, base_url: str) -> Answer:
+        """POST /call: every request is recorded with the answer it got (refused ones too, with
+        a null orgId when the key was refused, and the raw text when the body is not JSON)."""
+        try:
+            raw: Any = json.loads(content)
+        except ValueError:
+            raw = content.decode(errors="replace")
+        org: FakeOrg | None = None
+        with contextlib.suppress(FakeHttpError):
+            org = self.authenticate(authorization, "create")
         with self._lock:
-            entry = self._record.request_received(org.org_id, raw)
+            entry = self._record.request_received(org.org_id if org else None, raw)
         try:
             answer = await self._create(org, raw, base_url)
         except FakeHttpError as exc:
@@ -140,7 +149,11 @@ class FakeVapi:
             entry["answer"] = answer.status
         return answer
 
-    async def _create(self, org: FakeOrg, raw: Any, base_url: str) -> Answer:
+    async def _create(self, org: FakeOrg | None, raw: Any, base_url: str) -> Answer:
+        if org is None:
+            raise FakeHttpError(401, INVALID_KEY)
+        if isinstance(raw, str):
+            raise FakeHttpError(400, ["request body is not valid JSON"])
         if (fault := self.faults.take("rate-limit", "create")) is not None:
             raise _too_many(fault)
         server_error = self.faults.take("server-error", "create")

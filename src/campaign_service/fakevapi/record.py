@@ -53,7 +53,7 @@ class Record:
     max_campaign: Counter[str] = field(default_factory=Counter)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
 
-    def request_received(self, org_id: str, body: Any) -> dict[str, Any]:
+    def request_received(self, org_id: str | None, body: Any) -> dict[str, Any]:
         """Note a POST /call; the caller fills in `answer` once it is known."""
         entry: dict[str, Any] = {"orgId": org_id, "body": copy.deepcopy(body), "answer": None}
         self.requests.append(entry)
