@@ -18,7 +18,9 @@ from campaign_service.db import diagnose
 from campaign_service.db.migrate import upgrade_to_head
 from campaign_service.db.session import create_engine, session_factory, unit_of_work
 from campaign_service.errors import AppError
+from campaign_service.fakevapi import cli as fake_vapi_cli
 from campaign_service.logs import configure_logging
+from campaign_service.orgs import cli as orgs_cli
 from campaign_service.orgs import listing
 from campaign_service.orgs import service as orgs
 from campaign_service.settings import Settings
@@ -53,6 +55,13 @@ def _run_db(url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
             await engine.dispose()
 
     return asyncio.run(runner())
+
+
+def run_in_database(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Migrate the configured database, then run `work(session)` in one transaction."""
+    url = database_url(settings)
+    upgrade_to_head(url)
+    return _run_db(url, work)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -210,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(func=cmd_org_create)
     org.add_parser("list", help="list orgs as JSON").set_defaults(func=cmd_org_list)
+    orgs_cli.add_commands(org, sub, run=run_in_database)
 
     key = sub.add_parser("key", help="manage API keys").add_subparsers(
         dest="key_command", required=True
@@ -227,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("info", help="print the version and where the data lives, as JSON").set_defaults(
         func=cmd_info
     )
+    fake_vapi_cli.add_command(sub)
     return parser
 
 

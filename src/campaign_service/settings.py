@@ -95,6 +95,34 @@ class Settings(BaseSettings):
         "`instant` (calls are answered and end at once; for benchmarks).",
     )
 
+    # Vapi's call API (the `vapi` provider) and the secrets stored for it.
+    vapi_base_url: str = Field(
+        default="https://api.vapi.ai",
+        description="Vapi API base URL; an org may override it (`org update --vapi-base-url`).",
+    )
+    vapi_connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to wait for a connection to Vapi."
+    )
+    vapi_read_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds to wait for Vapi's answer; past it the outcome of a call "
+        "creation is unknown and the call is looked up before any new attempt.",
+    )
+    vapi_requests_per_second: float = Field(
+        default=10.0, gt=0, description="Requests per second sent to Vapi, per org."
+    )
+    vapi_request_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Requests an org may send to Vapi at once before the per-second rate applies.",
+    )
+    secret_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys that encrypt stored Vapi API keys: the first "
+        "encrypts, all decrypt (add a new key first to rotate).",
+    )
+
     # The simulated provider.
     sim_preset: Literal["standard", "demo", "realistic"] = Field(
         default="standard",

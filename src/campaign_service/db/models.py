@@ -42,8 +42,34 @@ class Org(Base):
     name: Mapped[str] = mapped_column(String(200))
     concurrency_limit: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Telephony provider settings. The Vapi key is stored only as Fernet ciphertext (see
+    # orgs/secrets.py); its fingerprint is what may be shown. The webhook token names the org
+    # in its webhook URL, so it is random and unique.
+    provider: Mapped[str] = mapped_column(String(20), server_default="simulated")
+    vapi_api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    vapi_api_key_fingerprint: Mapped[str | None] = mapped_column(String(8))
+    vapi_base_url: Mapped[str | None] = mapped_column(Text)
+    # 244 random bits (gen_random_uuid draws from PostgreSQL's strong random source) as 64 hex
+    # digits, spelled as PostgreSQL shows it back so the schema comparison sees no drift.
+    webhook_token: Mapped[str] = mapped_column(
+        String(64),
+        unique=True,
+        server_default=text(
+            "replace(((gen_random_uuid())::text || (gen_random_uuid())::text), '-'::text, ''::text)"
+        ),
+    )
 
-    __table_args__ = (CheckConstraint("concurrency_limit >= 1", name="concurrency_limit_positive"),)
+    __table_args__ = (
+        CheckConstraint("concurrency_limit >= 1", name="concurrency_limit_positive"),
+        CheckConstraint("provider IN ('simulated', 'vapi')", name="provider_valid"),
+        CheckConstraint(
+            "(vapi_api_key_encrypted IS NULL) = (vapi_api_key_fingerprint IS NULL)",
+            name="vapi_key_fingerprint",
+        ),
+        CheckConstraint(
+            "provider <> 'vapi' OR vapi_api_key_encrypted IS NOT NULL", name="vapi_needs_key"
+        ),
+    )
 
 
 class ApiKey(Base):
