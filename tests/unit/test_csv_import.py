@@ -34,7 +34,11 @@ def errors(audience: Audience) -> list[tuple[int, str | None, str]]:
 
 
 def with_plan(number: str, name: str, plan: str) -> dict[str, Any]:
-    return {"number": number, "name": name, "assistantOverrides": {"variableValues": {"plan": plan}}}
+    return {
+        "number": number,
+        "name": name,
+        "assistantOverrides": {"variableValues": {"plan": plan}},
+    }
 
 
 def test_a_byte_order_mark_is_not_part_of_the_first_column_name() -> None:
@@ -231,7 +235,12 @@ def test_customer_fields_map_and_every_other_column_is_a_variable() -> None:
         },
         {"numberE164CheckEnabled": False, "number": "4155550101", "name": "Alan"},
         {"numberE164CheckEnabled": True, "sipUri": "sip:grace@example.com", "name": "Grace"},
-        {"numberE164CheckEnabled": True, "extension": "7", "number": "+14155550102", "name": "Edsger"},
+        {
+            "numberE164CheckEnabled": True,
+            "extension": "7",
+            "number": "+14155550102",
+            "name": "Edsger",
+        },
     ]
 
 
@@ -303,5 +312,7 @@ def test_row_errors_are_plain_sentences_too() -> None:
 def test_progress_is_reported_while_rows_are_checked() -> None:
     data = "number\n" + "".join(f"+1415{i:07d}\n" for i in range(1200))
     seen: list[tuple[int, int]] = []
-    parse_audience(data.encode(), default_region=None, dedupe=False, progress=lambda *a: seen.append(a))
+    parse_audience(
+        data.encode(), default_region=None, dedupe=False, progress=lambda *a: seen.append(a)
+    )
     assert seen == [(500, 1200), (1000, 1200), (1200, 1200)]

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from campaign_service.api.errors import ERROR_RESPONSES, ErrorBody
+from campaign_service.api.errors import ErrorBody
 from campaign_service.audiences.errors import RowsRejected
 from campaign_service.audiences.schemas import RowErrorItem
 
@@ -42,9 +42,9 @@ def install_audience_errors(app: FastAPI) -> None:
 
 
 FILE_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **ERROR_RESPONSES,
     400: {
         "model": ImportErrorBody,
         "description": "Invalid input; for a file, every problem with its row and column.",
     },
 }
+"""Responses of the operations that take a file (added to the routers' ERROR_RESPONSES)."""

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaign_service.api.audience_errors import FILE_ERROR_RESPONSES
 from campaign_service.api.deps import CurrentOrg, Now, Session
+from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.routes.campaigns import json_body
 from campaign_service.audiences import export_queries, importer
 from campaign_service.audiences.export import MEDIA_TYPES, Format, export_chunks, filename
@@ -27,7 +28,12 @@ from campaign_service.audiences.schemas import (
 from campaign_service.errors import NotFound
 
 TAG = "Audiences (extension)"
-router = APIRouter(tags=[TAG], responses=FILE_ERROR_RESPONSES)
+# 404 only where a campaign ID is in the path (the export).
+router = APIRouter(tags=[TAG], responses={k: v for k, v in ERROR_RESPONSES.items() if k != 404})
+IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **FILE_ERROR_RESPONSES,
+    200: {"model": ImportDryRun, "description": "dryRun=true: what would be created."},
+}
 
 CONFIG_EXAMPLE = '{"name": "Q2 Sales Campaign", "assistantId": "asst_1", "phoneNumberId": "pn_1"}'
 
@@ -36,7 +42,7 @@ CONFIG_EXAMPLE = '{"name": "Q2 Sales Campaign", "assistantId": "asst_1", "phoneN
     "/campaigns/import",
     status_code=201,
     response_model=ImportedCampaign,
-    responses={200: {"model": ImportDryRun, "description": "dryRun=true: what would be created."}},
+    responses=IMPORT_RESPONSES,
     summary="Create a campaign from a CSV file (extension)",
 )
 async def import_campaign(
@@ -79,8 +85,8 @@ router.add_api_route(
     methods=["POST"],
     status_code=201,
     response_model=ImportedCampaign,
-    responses={200: {"model": ImportDryRun, "description": "dryRun=true: what would be created."}},
-    summary="Create a campaign from a CSV file (v2 path, extension)",
+    responses=IMPORT_RESPONSES,
+    summary="Create a campaign from a CSV file, v2 path (extension)",
     name="import_campaign_v2",
 )
 
@@ -110,7 +116,10 @@ EXPORT_CONTENT = {
 @router.get(
     "/campaigns/{id}/export",
     response_class=StreamingResponse,
-    responses={200: {"description": "The file, streamed.", "content": EXPORT_CONTENT}},
+    responses={
+        200: {"description": "The file, streamed.", "content": EXPORT_CONTENT},
+        404: ERROR_RESPONSES[404],
+    },
     summary="Export a campaign's contacts and outcomes (extension)",
 )
 async def export_campaign(

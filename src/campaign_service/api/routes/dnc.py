@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Path, Query, UploadFile
 
 from campaign_service.api.audience_errors import FILE_ERROR_RESPONSES
 from campaign_service.api.deps import CurrentOrg, Now, Session
+from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.routes.campaigns import json_body
 from campaign_service.audiences import dnc_service
 from campaign_service.audiences.schemas import (
@@ -21,10 +22,12 @@ from campaign_service.audiences.schemas import (
 )
 
 TAG = "Do-not-call (extension)"
+# No campaign behind these paths: 404 only where a listed number is expected.
+ANSWERS = {k: v for k, v in ERROR_RESPONSES.items() if k != 404}
 NOT_LISTED: dict[int | str, dict[str, Any]] = {
-    404: {**FILE_ERROR_RESPONSES[404], "description": "The number is not listed."}
+    404: {**ERROR_RESPONSES[404], "description": "The number is not on the list."}
 }
-router = APIRouter(prefix="/dnc", tags=[TAG], responses={**FILE_ERROR_RESPONSES, **NOT_LISTED})
+router = APIRouter(prefix="/dnc", tags=[TAG], responses=ANSWERS)
 
 
 @router.post(
@@ -60,10 +63,18 @@ async def list_numbers(
 
 
 @router.delete(
-    "/{number}", response_model=DncEntry, summary="Remove a number from the list (extension)"
+    "/{number}",
+    response_model=DncEntry,
+    responses=NOT_LISTED,
+    summary="Remove a number from the list (extension)",
 )
 async def remove_number(
-    number: str, query: Annotated[RegionQuery, Query()], org: CurrentOrg, session: Session
+    number: Annotated[
+        str, Path(description="The number (E.164, URL-encoded: %2B for +, or national).")
+    ],
+    query: Annotated[RegionQuery, Query()],
+    org: CurrentOrg,
+    session: Session,
 ) -> Any:
     """Extension. Answers the removed entry; 404 when the number was not listed."""
     entry = await dnc_service.remove_number(
@@ -75,6 +86,7 @@ async def remove_number(
 @router.post(
     "/import",
     response_model=DncImportResult,
+    responses=FILE_ERROR_RESPONSES,
     summary="Add the numbers of a CSV file to the list (extension)",
 )
 async def import_numbers(
