@@ -1,4 +1,5 @@
-"""The `campaign-service` command: serve, worker, migrate, org and key management."""
+"""The `campaign-service` command: serve, worker, migrate, org and key management, and the
+audience extensions (import, export, dnc)."""
 
 from __future__ import annotations
 
@@ -154,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     key_revoke = key.add_parser("revoke", help="revoke an API key")
     key_revoke.add_argument("key_id")
     key_revoke.set_defaults(func=cmd_key_revoke)
+
+    from campaign_service.audiences.cli import add_commands  # it uses database_url from here
+
+    add_commands(sub)
     return parser
 
 

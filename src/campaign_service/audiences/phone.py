@@ -44,8 +44,8 @@ def check_region(region: str | None) -> str | None:
     if upper not in phonenumbers.SUPPORTED_REGIONS:
         hint = " (the United Kingdom is GB)" if upper == "UK" else ""
         raise UnknownRegion(
-            f"defaultRegion {region!r} is not a known region: use a two-letter ISO 3166 "
-            f"code such as US, GB or DE{hint}"
+            f"{region!r} is not a known region: use a two-letter ISO 3166 code such as US, "
+            f"GB or DE{hint}"
         )
     return upper
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, field_serializer
 from pydantic_core import PydanticCustomError
 
 from campaign_service.audiences.dnc_csv import MAX_REASON, MAX_SOURCE
@@ -85,6 +85,10 @@ class ImportDryRun(ImportReport):
     preview: list[CreateCustomerDTO] = Field(
         description="The first contacts as they would be stored (at most 20)."
     )
+
+    @field_serializer("preview")
+    def _as_stored(self, preview: list[CreateCustomerDTO]) -> list[dict[str, Any]]:
+        return [c.model_dump(mode="json", exclude_none=True) for c in preview]
 
 
 class ImportedCampaign(Campaign):

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from campaign_service.api.audience_errors import FILE_ERROR_RESPONSES
 from campaign_service.api.deps import CurrentOrg, Now, Session
 from campaign_service.api.errors import ERROR_RESPONSES
-from campaign_service.api.routes.campaigns import json_body
 from campaign_service.audiences import export_queries, importer
 from campaign_service.audiences.export import MEDIA_TYPES, Format, export_chunks, filename
 from campaign_service.audiences.schemas import (
@@ -75,7 +74,8 @@ async def import_campaign(
     )
     result = await importer.import_campaign(session, org=org, request=request, now=now)
     if isinstance(result, ImportDryRun):
-        return json_body(result)
+        # Nulls kept, as in the 201's importReport: a row error's column is null, not absent.
+        return Response(content=result.model_dump_json(), media_type="application/json")
     return Response(content=result, status_code=201, media_type="application/json")
 
 
