@@ -5,6 +5,7 @@ Pure functions over strings; the `phonenumbers` library carries the numbering pl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -20,6 +21,9 @@ _NOT_POSSIBLE = {
 }
 # Characters the Vapi dashboard strips from numbers it does not check as E.164.
 _LOOSE_STRIP = str.maketrans("", "", "()- '")
+# Digits and the punctuation people write numbers with, nothing else (no letters, no "ext").
+_PLAIN = re.compile(r"\+?[0-9 ()./-]+")
+_PUNCTUATION = re.compile(r"[ ()./-]+")
 
 
 class InvalidNumber(ValueError):
@@ -53,8 +57,11 @@ def check_region(region: str | None) -> str | None:
 def to_e164(text: str, region: str | None) -> Normalized:
     """E.164 form of `text`; national formats need `region`. Raises InvalidNumber."""
     value = text.strip()
+    # The library ignores this punctuation anyway; removing it first halves its work on the
+    # numbers most files hold (parsing is most of the time of a 10,000-row import).
+    digits = _PUNCTUATION.sub("", value) if _PLAIN.fullmatch(value) else value
     try:
-        parsed = phonenumbers.parse(value, region)
+        parsed = phonenumbers.parse(digits, region)
     except NumberParseException as exc:
         raise InvalidNumber(_parse_failure(value, region, exc)) from None
     reason = phonenumbers.is_possible_number_with_reason(parsed)
