@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     key_revoke.add_argument("key_id")
     key_revoke.set_defaults(func=cmd_key_revoke)
 
-    from campaign_service.audiences.cli import add_commands  # it uses database_url from here
+    from campaign_service.cli_audiences import add_commands  # it uses database_url from here
 
     add_commands(sub)
     return parser

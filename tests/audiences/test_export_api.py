@@ -84,6 +84,23 @@ async def test_csv_export_has_a_row_per_contact_with_its_outcome(client, org, en
     ]
 
 
+async def test_a_do_not_call_skip_is_a_skipped_contact_everywhere(client, org, engine):
+    """The export and Vapi's v2 contacts and counters read the outcome the same way."""
+    campaign = await imported(client, org)
+    await play_outcomes(engine, campaign["id"])
+    path = f"/v2/campaign/{campaign['id']}"
+    contacts = (await client.get(f"{path}/contacts", headers=org.headers)).json()["results"]
+    assert [(c["status"], c.get("endedReason")) for c in contacts] == [
+        ("contact.completed", "customer-ended-call"),
+        ("contact.skipped", "manually-canceled"),
+        ("contact.dispatched", None),
+        ("contact.pending", None),
+    ]
+    summary = (await client.get(f"{path}?includeCounters=true", headers=org.headers)).json()
+    assert summary["contactCounters"]["skipped"] == 1
+    assert summary["callMetrics"]["dialed"] == 2
+
+
 async def test_ndjson_export_keeps_each_customer_whole(client, org, engine):
     campaign = await imported(client, org)
     await play_outcomes(engine, campaign["id"])

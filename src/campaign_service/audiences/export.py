@@ -19,7 +19,7 @@ from typing import Any, Literal
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaign_service.audiences import export_queries as queries
+from campaign_service.audiences import export_repository as queries
 from campaign_service.audiences.csv_import import CUSTOMER_COLUMNS
 from campaign_service.timeutil import iso_z
 

@@ -2,11 +2,13 @@
 
 The file becomes the campaign's `customers`; the configuration is the JSON create body without
 `customers` and `dialPlan`. The campaign is created by the campaign service like any other.
-Services never commit: the caller's transaction does.
+Services never commit (the caller's transaction does) and return domain results: the caller
+renders them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +17,6 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaign_service.api.errors import validation_messages
 from campaign_service.audiences import dnc_repository
 from campaign_service.audiences.csv_import import Audience, Progress, parse_audience
 from campaign_service.audiences.errors import RowsRejected
@@ -28,12 +29,15 @@ from campaign_service.audiences.schemas import (
 )
 from campaign_service.campaigns import service as campaigns
 from campaign_service.campaigns.schemas import CreateCampaignDTO, CreateCustomerDTO
-from campaign_service.db.models import Org
+from campaign_service.db.models import Campaign, Org
 
 PREVIEW_CONTACTS = 20
 FROM_THE_FILE = ("customers", "dialPlan")
 # Lets the configuration be checked on its own: the create rules want at least one customer.
 _STAND_IN = CreateCustomerDTO(number="+10000000000")
+
+ErrorWording = Callable[[list[Any]], list[str]]
+"""Turns Pydantic's errors into sentences; the caller passes the API's own wording."""
 
 
 @dataclass(frozen=True)
@@ -46,22 +50,29 @@ class ImportRequest:
     dedupe: bool = False
 
 
+@dataclass(frozen=True)
+class Imported:
+    campaign: Campaign
+    report: ImportReport
+
+
 async def import_campaign(
     session: AsyncSession,
     *,
     org: Org,
     request: ImportRequest,
     now: datetime,
+    wording: ErrorWording,
     progress: Progress | None = None,
-) -> bytes | ImportDryRun:
-    """The created campaign's JSON body (with `importReport`), or the dry run's report."""
+) -> Imported | ImportDryRun:
+    """The created campaign and its import report, or the dry run's report."""
     audience = parse_audience(
         request.data,
         default_region=request.default_region,
         dedupe=request.dedupe,
         progress=progress,
     )
-    template, config_problems = campaign_template(request.config, org)
+    template, config_problems = campaign_template(request.config, org, wording)
     _reject_unusable(audience, config_problems, request)
     numbers = [c.customer.number for c in audience.contacts if c.customer.number]
     blocked = await dnc_repository.blocked_numbers(session, org_id=org.id, numbers=numbers)
@@ -69,13 +80,13 @@ async def import_campaign(
     if request.dry_run or template is None:
         return _dry_run(audience, report, valid=_would_create(audience, request))
     dto = template.model_copy(update={"customers": [c.customer for c in audience.contacts]})
-    created = await campaigns.create_campaign(session, org=org, dto=dto, now=now)
-    # The body is JSON text already; the report joins it as one more top-level field.
-    body = orjson.dumps(created)
-    return body[:-1] + b',"importReport":' + report.model_dump_json().encode() + b"}"
+    campaign = await campaigns.create_campaign(session, org=org, dto=dto, now=now)
+    return Imported(campaign, report)
 
 
-def campaign_template(config: str, org: Org) -> tuple[CreateCampaignDTO | None, list[str]]:
+def campaign_template(
+    config: str, org: Org, wording: ErrorWording
+) -> tuple[CreateCampaignDTO | None, list[str]]:
     """The configuration as a create body (its customers still to come), or its problems."""
     try:
         given: Any = orjson.loads(config)
@@ -92,7 +103,7 @@ def campaign_template(config: str, org: Org) -> tuple[CreateCampaignDTO | None, 
     try:
         dto = CreateCampaignDTO.model_validate({**rest, "customers": [_STAND_IN]})
     except ValidationError as exc:
-        return None, problems + [f"config: {m}" for m in validation_messages(exc.errors())]
+        return None, problems + [f"config: {m}" for m in wording(list(exc.errors()))]
     if "maxConcurrency" in dto.model_fields_set and dto.maxConcurrency > org.concurrency_limit:
         problems.append(
             f"config: maxConcurrency {dto.maxConcurrency} exceeds your organization's "

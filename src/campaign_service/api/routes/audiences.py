@@ -9,14 +9,15 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaign_service.api.audience_errors import FILE_ERROR_RESPONSES
 from campaign_service.api.deps import CurrentOrg, Now, Session
-from campaign_service.api.errors import ERROR_RESPONSES
-from campaign_service.audiences import export_queries, importer
+from campaign_service.api.errors import ERROR_RESPONSES, validation_messages
+from campaign_service.audiences import export_repository, importer
 from campaign_service.audiences.export import MEDIA_TYPES, Format, export_chunks, filename
 from campaign_service.audiences.schemas import (
     ExportQuery,
@@ -25,6 +26,7 @@ from campaign_service.audiences.schemas import (
     ImportQuery,
 )
 from campaign_service.errors import NotFound
+from campaign_service.readmodel.campaigns import campaign_body
 
 TAG = "Audiences (extension)"
 # 404 only where a campaign ID is in the path (the export).
@@ -72,11 +74,17 @@ async def import_campaign(
         skip_invalid_rows=query.skipInvalidRows,
         dedupe=query.dedupe,
     )
-    result = await importer.import_campaign(session, org=org, request=request, now=now)
+    result = await importer.import_campaign(
+        session, org=org, request=request, now=now, wording=validation_messages
+    )
+    # Nulls kept in reports: a row error's column is null, not absent.
     if isinstance(result, ImportDryRun):
-        # Nulls kept, as in the 201's importReport: a row error's column is null, not absent.
         return Response(content=result.model_dump_json(), media_type="application/json")
-    return Response(content=result, status_code=201, media_type="application/json")
+    # The campaign's body is JSON text already; the report joins it as one more field.
+    body = orjson.dumps(await campaign_body(session, result.campaign))
+    report = result.report.model_dump_json().encode()
+    content = body[:-1] + b',"importReport":' + report + b"}"
+    return Response(content=content, status_code=201, media_type="application/json")
 
 
 router.add_api_route(
@@ -131,7 +139,7 @@ async def export_campaign(
 ) -> StreamingResponse:
     """Extension. One row per contact in dial order: customer fields, variables, outcome (v2
     contact status), endedReason, attempts, dispatchedAt, endedAt, durationSeconds, cost."""
-    campaign = await export_queries.find_campaign(
+    campaign = await export_repository.find_campaign(
         session, org_id=org.id, campaign_id=_campaign_uuid(id)
     )
     if campaign is None:

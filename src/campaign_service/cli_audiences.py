@@ -17,13 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TypeVar
 
-import orjson
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaign_service.audiences import dnc_service, export_queries, importer
+from campaign_service.api.errors import validation_messages
+from campaign_service.audiences import dnc_service, export_repository, importer
 from campaign_service.audiences.csv_import import Progress as ProgressCallback
 from campaign_service.audiences.errors import RowsRejected
 from campaign_service.audiences.export import export_chunks
@@ -94,7 +94,13 @@ def _print_json(value: Any, *, omit_nulls: bool = False) -> None:
     """Print as the API answers: import reports keep nulls, list entries leave them out."""
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json", exclude_none=omit_nulls)
-    print(json.dumps(value, ensure_ascii=False))
+    print(json.dumps(value, ensure_ascii=False, default=_model_json))
+
+
+def _model_json(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _refuse(exc: RowsRejected) -> NoReturn:
@@ -127,7 +133,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
         async def work(session: AsyncSession) -> Any:
             org = await _org(session, args.org)
             return await importer.import_campaign(
-                session, org=org, request=request, now=utcnow(), progress=progress
+                session,
+                org=org,
+                request=request,
+                now=utcnow(),
+                wording=validation_messages,
+                progress=progress,
             )
 
         try:
@@ -137,9 +148,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
     if isinstance(result, BaseModel):
         _print_json(result)
         return
-    campaign = orjson.loads(result)
-    keys = ("id", "name", "status", "importReport")
-    _print_json({**{k: campaign[k] for k in keys}, "calls": len(campaign["calls"])})
+    campaign = result.campaign
+    summary = {"id": str(campaign.id), "name": campaign.name, "status": campaign.status}
+    _print_json({**summary, "calls": result.report.contacts, "importReport": result.report})
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> None:
@@ -149,7 +160,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> None:
             campaign_id = uuid.UUID(args.campaign_id)
         except ValueError:
             raise NotFound(f"campaign {args.campaign_id} not found") from None
-        found = await export_queries.find_campaign(session, org_id=org.id, campaign_id=campaign_id)
+        found = await export_repository.find_campaign(
+            session, org_id=org.id, campaign_id=campaign_id
+        )
         if found is None:
             raise NotFound(f"campaign {args.campaign_id} not found")
         with _output(args.output) as out:

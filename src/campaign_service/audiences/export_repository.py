@@ -1,4 +1,4 @@
-"""Read queries behind the campaign export: the campaign, its variable names, and its contacts
+"""Read queries of the campaign export: the campaign, its variable names, and its contacts
 streamed in dial order from a server-side cursor (memory stays flat whatever the audience)."""
 
 from __future__ import annotations
@@ -11,23 +11,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaign_service.calls.ended_reasons import CANCELLED_BEFORE_PLACED, CAPACITY_WINDOW_CLOSED
-
-# A contact ended, never dialed, because its number was on the do-not-call list (the reason the
-# dispatcher records for it; see the README's "Do-not-call" section).
-DO_NOT_CALL_ENDED_REASON = "manually-canceled"
-SKIPPED_REASONS = (CANCELLED_BEFORE_PLACED, CAPACITY_WINDOW_CLOSED, DO_NOT_CALL_ENDED_REASON)
-
-# The v2 contact status of a call row (same rules as GET /v2/campaign/{id}/contacts).
-_OUTCOME = f"""
-    CASE
-      WHEN k.status = 'scheduled' AND k.lease_expires_at IS NULL THEN 'contact.pending'
-      WHEN k.status <> 'ended' THEN 'contact.dispatched'
-      WHEN k.started_at IS NOT NULL THEN 'contact.completed'
-      WHEN k.ended_reason IN ({", ".join(f"'{r}'" for r in SKIPPED_REASONS)})
-        THEN 'contact.skipped'
-      ELSE 'contact.failed'
-    END"""
+# The v2 contact status of a call row: the same rules as GET /v2/campaign/{id}/contacts.
+from campaign_service.readmodel.contacts import CONTACT_STATUS_SQL
 
 _CAMPAIGN = text(
     "SELECT id, name FROM campaigns WHERE id = :campaign AND org_id = :org AND archived_at IS NULL"
@@ -50,7 +35,7 @@ _VARIABLES = text(
 _CONTACTS = text(
     f"""
     SELECT k.id, k.position, k.customer, k.ended_reason, k.attempts, k.started_at, k.ended_at,
-           {_OUTCOME} AS outcome
+           {CONTACT_STATUS_SQL} AS outcome
     FROM calls k
     WHERE k.campaign_id = :campaign
     ORDER BY k.position
