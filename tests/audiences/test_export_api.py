@@ -6,15 +6,19 @@ import csv
 import io
 import json
 import uuid
+from datetime import UTC, datetime
 
 from campaign_service.audiences.export import export_chunks
-from tests.api.helpers import assert_error, create, execute
+from campaign_service.calls import repository as calls_repository
+from campaign_service.calls.status import SkipReason
+from campaign_service.db.session import unit_of_work
+from tests.api.helpers import assert_error, create, execute, fetch
 from tests.audiences.helpers import post_import
 from tests.conftest import campaign_body
 
 HEADER = (
     "number,name,email,externalId,extension,sipUri,numberE164CheckEnabled,"
-    "city,plan,callId,outcome,endedReason,attempts,dispatchedAt,endedAt,durationSeconds,cost"
+    "city,plan,callId,outcome,endedReason,skipReason,attempts,dispatchedAt,endedAt,durationSeconds,cost"
 )
 
 
@@ -31,9 +35,9 @@ async def imported(client, org) -> dict:
     return response.json()
 
 
-async def play_outcomes(engine, campaign_id: str) -> None:
-    """What the dispatcher would have recorded: one call completed, one skipped as
-    do-not-call, one on the phone, one not reached yet."""
+async def play_outcomes(engine, sessions, campaign_id: str) -> None:
+    """What the dispatcher would have recorded: one call completed, one screened out as
+    do-not-call (by the engine's own writer), one on the phone, one not reached yet."""
     await execute(
         engine,
         "UPDATE calls SET status = 'ended', attempts = 1, ended_reason = 'customer-ended-call',"
@@ -43,10 +47,20 @@ async def play_outcomes(engine, campaign_id: str) -> None:
     )
     await execute(
         engine,
-        "UPDATE calls SET status = 'ended', ended_reason = 'manually-canceled',"
-        " ended_at = '2026-06-01T12:00:01Z' WHERE campaign_id = :c AND position = 1",
+        "UPDATE calls SET lease_owner = 'w1', lease_expires_at = '2026-06-01T12:01:00Z'"
+        " WHERE campaign_id = :c AND position = 1",
         c=campaign_id,
     )
+    (screened,) = await fetch(
+        engine, "SELECT id FROM calls WHERE campaign_id = :c AND position = 1", c=campaign_id
+    )
+    async with unit_of_work(sessions) as session:
+        await calls_repository.end_screened_calls(
+            session,
+            screened=[(screened["id"], SkipReason.DO_NOT_CALL)],
+            owner="w1",
+            now=datetime(2026, 6, 1, 12, 0, 1, tzinfo=UTC),
+        )
     await execute(
         engine,
         "UPDATE calls SET status = 'in-progress', attempts = 1,"
@@ -59,9 +73,9 @@ def call_ids(campaign: dict) -> list[str]:
     return [c["id"] for c in sorted(campaign["calls"].values(), key=lambda c: c["position"])]
 
 
-async def test_csv_export_has_a_row_per_contact_with_its_outcome(client, org, engine):
+async def test_csv_export_has_a_row_per_contact_with_its_outcome(client, org, engine, sessions):
     campaign = await imported(client, org)
-    await play_outcomes(engine, campaign["id"])
+    await play_outcomes(engine, sessions, campaign["id"])
     response = await client.get(f"/campaigns/{campaign['id']}/export", headers=org.headers)
 
     assert response.status_code == 200, response.text
@@ -74,25 +88,25 @@ async def test_csv_export_has_a_row_per_contact_with_its_outcome(client, org, en
     assert response.text.split("\r\n") == [
         HEADER,
         f'+14155550100,"Lovelace, Ada",,,,,true,London,gold,{ids[0]},contact.completed,'
-        "customer-ended-call,1,2026-06-01T12:00:00.000Z,2026-06-01T12:01:05.500Z,65.5,",
-        f"+14155550101,Alan,,,,,true,Wilmslow,,{ids[1]},contact.skipped,manually-canceled,0,,"
-        "2026-06-01T12:00:01.000Z,,",
-        f"+14155550102,Grace,,,,,true,,silver,{ids[2]},contact.dispatched,,1,"
+        "customer-ended-call,,1,2026-06-01T12:00:00.000Z,2026-06-01T12:01:05.500Z,65.5,",
+        f"+14155550101,Alan,,,,,true,Wilmslow,,{ids[1]},contact.skipped,scheduled-call-deleted,"
+        "do-not-call,0,,2026-06-01T12:00:01.000Z,,",
+        f"+14155550102,Grace,,,,,true,,silver,{ids[2]},contact.dispatched,,,1,"
         "2026-06-01T12:02:00.000Z,,,",
-        f"+14155550103,Edsger,,,,,true,,,{ids[3]},contact.pending,,0,,,,",
+        f"+14155550103,Edsger,,,,,true,,,{ids[3]},contact.pending,,,0,,,,",
         "",
     ]
 
 
-async def test_a_do_not_call_skip_is_a_skipped_contact_everywhere(client, org, engine):
+async def test_a_do_not_call_skip_is_a_skipped_contact_everywhere(client, org, engine, sessions):
     """The export and Vapi's v2 contacts and counters read the outcome the same way."""
     campaign = await imported(client, org)
-    await play_outcomes(engine, campaign["id"])
+    await play_outcomes(engine, sessions, campaign["id"])
     path = f"/v2/campaign/{campaign['id']}"
     contacts = (await client.get(f"{path}/contacts", headers=org.headers)).json()["results"]
     assert [(c["status"], c.get("endedReason")) for c in contacts] == [
         ("contact.completed", "customer-ended-call"),
-        ("contact.skipped", "manually-canceled"),
+        ("contact.skipped", "scheduled-call-deleted"),
         ("contact.dispatched", None),
         ("contact.pending", None),
     ]
@@ -101,9 +115,9 @@ async def test_a_do_not_call_skip_is_a_skipped_contact_everywhere(client, org, e
     assert summary["callMetrics"]["dialed"] == 2
 
 
-async def test_ndjson_export_keeps_each_customer_whole(client, org, engine):
+async def test_ndjson_export_keeps_each_customer_whole(client, org, engine, sessions):
     campaign = await imported(client, org)
-    await play_outcomes(engine, campaign["id"])
+    await play_outcomes(engine, sessions, campaign["id"])
     response = await client.get(
         f"/campaigns/{campaign['id']}/export?format=ndjson", headers=org.headers
     )
@@ -119,6 +133,7 @@ async def test_ndjson_export_keeps_each_customer_whole(client, org, engine):
         "callId": call_ids(campaign)[0],
         "outcome": "contact.completed",
         "endedReason": "customer-ended-call",
+        "skipReason": None,
         "attempts": 1,
         "dispatchedAt": "2026-06-01T12:00:00.000Z",
         "endedAt": "2026-06-01T12:01:05.500Z",
@@ -151,9 +166,9 @@ async def test_variable_names_are_the_audience_union_and_never_hide_a_fixed_colu
     assert rows[0]["outcome"] == "contact.pending"
 
 
-async def test_an_exported_csv_imports_again_without_errors(client, org, engine):
+async def test_an_exported_csv_imports_again_without_errors(client, org, engine, sessions):
     campaign = await imported(client, org)
-    await play_outcomes(engine, campaign["id"])
+    await play_outcomes(engine, sessions, campaign["id"])
     exported = await client.get(f"/campaigns/{campaign['id']}/export", headers=org.headers)
     dry = await post_import(client, org, exported.content, dryRun=True)
     assert dry.status_code == 200, dry.text

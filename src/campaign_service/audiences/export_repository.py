@@ -34,7 +34,8 @@ _VARIABLES = text(
 
 _CONTACTS = text(
     f"""
-    SELECT k.id, k.position, k.customer, k.ended_reason, k.attempts, k.started_at, k.ended_at,
+    SELECT k.id, k.position, k.customer, k.ended_reason, k.skip_reason, k.attempts,
+           k.started_at, k.ended_at,
            {CONTACT_STATUS_SQL} AS outcome
     FROM calls k
     WHERE k.campaign_id = :campaign

@@ -16,10 +16,6 @@ CANCELLED_BEFORE_PLACED = "scheduled-call-deleted"
 # The campaign's capacity window (one hour after start, or latestAt) closed before this call
 # could be placed: it never got a free concurrency slot.
 CAPACITY_WINDOW_CLOSED = "call.start.error-subscription-concurrency-limit-reached"
-# The number was on the org's do-not-call list when the call's turn came, so it was never
-# dialed: a deliberate cancellation by the account, not a fault (the call's detail says
-# "do-not-call"; see the README's Audiences section).
-DO_NOT_CALL = "manually-canceled"
 
 
 def require_known(reason: str) -> str:

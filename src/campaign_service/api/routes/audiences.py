@@ -138,7 +138,8 @@ async def export_campaign(
     request: Request,
 ) -> StreamingResponse:
     """Extension. One row per contact in dial order: customer fields, variables, outcome (v2
-    contact status), endedReason, attempts, dispatchedAt, endedAt, durationSeconds, cost."""
+    contact status), endedReason, skipReason, attempts, dispatchedAt, endedAt,
+    durationSeconds, cost."""
     campaign = await export_repository.find_campaign(
         session, org_id=org.id, campaign_id=_campaign_uuid(id)
     )
