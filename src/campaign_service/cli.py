@@ -1,4 +1,5 @@
-"""The `campaign-service` command: serve, worker, migrate, org and key management."""
+"""The `campaign-service` command: serve, worker, migrate, org and key management, and the
+audience extensions (import, export, dnc)."""
 
 from __future__ import annotations
 
@@ -238,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_info
     )
     fake_vapi_cli.add_command(sub)
+    from campaign_service.cli_audiences import add_commands  # it uses database_url from here
+
+    add_commands(sub)
     return parser
 
 

@@ -110,11 +110,12 @@ async def test_another_orgs_campaign_is_invisible_on_every_route(client, app, ma
         assert_error(response, 404, "not found")
         checked += 1
     assert checked >= 10
-    # Routes without a campaign ID are the two collections, covered by the list checks below
-    # (a new one would need its own tenancy check here).
+    # Routes without a campaign ID are the two collections, covered by the list checks below,
+    # and the CSV import, which creates in the caller's own org like POST does (a new one would
+    # need its own tenancy check here).
     assert {r for r in routes if "{id}" not in r[1]} == {
         (method, prefix) for method in ("GET", "POST") for prefix in ("/campaigns", "/campaign")
-    }
+    } | {("POST", "/campaigns/import")}
 
     for prefix in ("/campaigns", "/campaign"):
         for params in ({}, {"id": theirs["id"]}, {"status": "scheduled"}, {"limit": 1000}):

@@ -96,6 +96,15 @@ async def test_every_operation_answers_what_its_response_model_says(
     await s.check("DELETE", f"/campaigns/{extra[0]['id']}")
     await s.check("DELETE", f"/campaign/{extra[1]['id']}")
     await s.check("DELETE", f"/v2/campaign/{extra[2]['id']}")
+    # The audience extensions: a CSV import on both paths and the do-not-call list.
+    audience = {"file": ("a.csv", b"number,name,plan\n+14155550123,Ada,gold\n")}
+    config = {"config": '{"name": "From a file", "assistantId": "a1", "phoneNumberId": "pn_1"}'}
+    for path in ("/campaigns/import", "/v2/campaign/import"):
+        await s.check("POST", path, files=audience, data=config)
+    await s.check("POST", "/dnc", json={"number": "+14155550100", "reason": "asked"})
+    await s.check("POST", "/dnc/import", files={"file": ("d.csv", b"number\n+14155550101\n")})
+    await s.check("GET", "/dnc")
+    await s.check("DELETE", "/dnc/%2B14155550100")
     await s.check("GET", "/health")
     await s.check("GET", "/ready")
 

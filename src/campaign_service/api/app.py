@@ -11,11 +11,12 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import campaign_service
+from campaign_service.api.audience_errors import install_audience_errors
 from campaign_service.api.body_limit import BodyLimitMiddleware
 from campaign_service.api.docs import install_docs
 from campaign_service.api.errors import install_error_handlers
 from campaign_service.api.openapi import install_openapi
-from campaign_service.api.routes import campaigns, campaigns_v2, health, metrics
+from campaign_service.api.routes import audiences, campaigns, campaigns_v2, dnc, health, metrics
 from campaign_service.api.trailing_slash import TrailingSlashMiddleware
 from campaign_service.console.routes import install_console
 from campaign_service.db.session import create_engine, session_factory
@@ -58,6 +59,16 @@ TAGS = [
         "name": "Extensions",
         "description": "Beyond Vapi's API (new paths and optional fields only; Vapi's SDKs "
         "never see them): a campaign's history.",
+    },
+    {
+        "name": audiences.TAG,
+        "description": "Extension (not in Vapi's API): create a campaign from a CSV file with "
+        "per-row errors and a dry run; export a campaign's contacts and outcomes as CSV or NDJSON.",
+    },
+    {
+        "name": dnc.TAG,
+        "description": "Extension (not in Vapi's API): numbers the organization must never call, "
+        "checked when each call is about to be dialed.",
     },
     {"name": "Operations", "description": "Health and readiness probes, Prometheus metrics."},
 ]
@@ -108,6 +119,7 @@ def create_app(
     # One registry per app: tests build many apps in one process without duplicate series.
     app.state.metrics_registry = CollectorRegistry()
     install_error_handlers(app)
+    install_audience_errors(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added last, so outermost: 413s from the body limit are logged and counted too.
     app.add_middleware(
@@ -124,6 +136,8 @@ def create_app(
         generate_unique_id_function=_vapi_operation_id,
     )
     app.include_router(campaigns_v2.router)
+    app.include_router(audiences.router)
+    app.include_router(dnc.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     install_docs(app)

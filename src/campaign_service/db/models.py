@@ -248,3 +248,20 @@ class SimCallStep(Base):
     __table_args__ = (
         Index("ix_sim_call_steps_due", "due_at", postgresql_where=text("delivered_at IS NULL")),
     )
+
+
+class DncNumber(Base):
+    """A number the org must never call (its do-not-call list), in E.164."""
+
+    __tablename__ = "dnc_numbers"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    # The primary key (org_id, number) answers the dial-time lookup; this one the newest-first list.
+    __table_args__ = (Index("ix_dnc_numbers_org_created", "org_id", "created_at"),)

@@ -12,6 +12,8 @@ from pydantic import BaseModel
 from campaign_service.api.deps import CurrentOrg, Now, Session
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.examples import CREATE_EXAMPLES, UPDATE_EXAMPLES
+from campaign_service.audiences.dedupe import dedupe_campaign
+from campaign_service.audiences.schemas import DedupeQuery
 from campaign_service.calls.schemas import CallDetails, CallListQuery, CallPaginatedResponse
 from campaign_service.campaigns import service
 from campaign_service.campaigns.schemas import (
@@ -47,12 +49,16 @@ def json_body(body: BaseModel | orjson.Fragment | bytes, status_code: int = 200)
 @router.post("", status_code=201, response_model=Campaign, summary="Create a campaign")
 async def create_campaign(
     dto: Annotated[CreateCampaignDTO, Body(openapi_examples=CREATE_EXAMPLES)],
+    options: Annotated[DedupeQuery, Query()],
     org: CurrentOrg,
     session: Session,
     now: Now,
 ) -> Any:
     """Create a campaign and one call record per customer. It starts at schedulePlan.earliestAt,
-    or at once without a schedulePlan."""
+    or at once without a schedulePlan. Extension: `dedupe=true` keeps each number's first
+    customer only."""
+    if options.dedupe:
+        dto = dedupe_campaign(dto)
     campaign = await service.create_campaign(session, org=org, dto=dto, now=now)
     return json_body(await campaign_body(session, campaign), 201)
 
