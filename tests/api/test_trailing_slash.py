@@ -15,6 +15,9 @@ WRITE_BODIES: dict[str, dict[str, Any] | None] = {
     "patch": {"name": "Renamed"},
     "delete": None,
 }
+# Operations these bodies do not fit (multipart uploads, other resources): for them only the
+# sameness of both forms is checked, not that the request succeeds.
+OTHER_BODIES = ("/import", "/dnc", "/webhooks")
 
 
 def operations(openapi: dict[str, Any]) -> list[tuple[str, str]]:
@@ -37,7 +40,14 @@ async def send(
 ) -> httpx.Response:
     """The operation with or without the slash; a write gets a campaign of its own."""
     campaign = shared if method == "get" else await create(client, org)
-    path = template.format(id=campaign["id"], callId=next(iter(campaign["calls"])))
+    path = template.format_map(
+        {
+            "id": campaign["id"],
+            "callId": next(iter(campaign["calls"])),
+            "number": "+14155550100",
+            "token": "not-a-token",
+        }
+    )
     return await client.request(
         method,
         path + ("/" if slash else ""),
@@ -66,7 +76,8 @@ async def test_every_path_with_a_trailing_slash_is_the_same_resource(client, org
         with subtests.test(f"{method.upper()} {template}/"):
             plain = await send(client, org, method, template, slash=False, shared=shared)
             slashed = await send(client, org, method, template, slash=True, shared=shared)
-            assert plain.status_code < 300, plain.text
+            if not any(part in template for part in OTHER_BODIES):
+                assert plain.status_code < 300, plain.text
             assert slashed.status_code == plain.status_code, slashed.text
             if template != "/metrics":  # counts the requests themselves
                 assert comparable(slashed) == comparable(plain)

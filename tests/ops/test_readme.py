@@ -67,6 +67,7 @@ SH_BLOCKS = {
     "With Vapi's Python SDK": SYNTAX,  # pip from the index; the test extra has the SDK
     "Per-org provider settings and Vapi keys": SYNTAX,  # needs an org and a key file
     "A fake Vapi for local runs": SYNTAX,  # a server that runs until stopped
+    "Audiences: CSV import, do-not-call, export (extensions)": SYNTAX,  # needs the user's files
     "Development": SYNTAX,
 }
 # Python blocks: the SDK example runs after the walk-through (it needs its KEY); the others run
