@@ -228,3 +228,32 @@ async def test_a_killed_workers_leases_are_recovered_in_seconds(
     assert recovered_after < 15, recovered_after
     recovered = await scalar(sessions, "SELECT count(*) FROM calls WHERE attempts >= 2")
     assert recovered == 2
+
+
+@pytest.mark.parametrize("after_dial", [False, True], ids=["before-dial", "after-dial"])
+async def test_a_recovered_call_put_on_do_not_call_meanwhile_is_not_dialed(
+    client, org, clock, make_dispatcher, simulated, sessions, after_dial
+):
+    """A dispatcher dies mid-dial; the number goes on the do-not-call list; the recovery may
+    only adopt a dial that already reached the network, never start one."""
+    created = await client.post("/campaigns", json=campaign_body(n=1), headers=org.headers)
+    (call,) = created.json()["calls"].values()
+    network = simulated()
+    dead = await make_dispatcher(DiesMidDial(network, after_dial=after_dial))
+    assert (await dead.tick()).unknown == 1
+    listed = await client.post(
+        "/dnc", json={"number": call["customer"]["number"]}, headers=org.headers
+    )
+    assert listed.status_code in (200, 201)
+    survivor = await make_dispatcher(network)
+    clock.advance(seconds=31)
+    await survivor.tick()
+    record = (await rows(sessions, "SELECT status, skip_reason, provider_call_id FROM calls"))[0]
+    sim = await rows(sessions, "SELECT attempt FROM sim_calls")
+    if after_dial:
+        assert [r.attempt for r in sim] == [1]  # the first attempt's call, adopted
+        assert record.status == "queued"
+        assert record.provider_call_id
+    else:
+        assert sim == []
+        assert (record.status, record.skip_reason) == ("ended", "do-not-call")

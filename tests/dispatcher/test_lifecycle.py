@@ -206,3 +206,47 @@ async def test_a_due_campaign_starts_while_a_request_holds_its_row(
     report = await asyncio.wait_for(tick, timeout=10)
     assert report.activated == 1
     assert report.placed == 2
+
+
+async def test_a_number_put_on_do_not_call_mid_campaign_is_not_dialed(
+    client, org, clock, sessions, make_dispatcher, simulated
+):
+    """Do-not-call is checked at dial time, not only at create: a number added while the
+    campaign runs is screened out before its dial; counters still add up."""
+    body = campaign_body(n=4, maxConcurrency=1)
+    campaign = await _campaign(client, org, **{k: v for k, v in body.items() if k != "name"})
+    provider = simulated()
+    dispatcher = await make_dispatcher(provider)
+    await dispatcher.tick()  # starts, places the first call (one at a time)
+    numbers = [
+        c["customer"]["number"]
+        for c in sorted(campaign["calls"].values(), key=lambda c: c["position"])
+    ]
+    added = await client.post("/dnc", json={"number": numbers[2]}, headers=org.headers)
+    assert added.status_code in (200, 201), added.text
+
+    async def ended() -> bool:
+        status = await scalar(
+            sessions, "SELECT status FROM campaigns WHERE id = :id", id=campaign["id"]
+        )
+        return status == "ended"
+
+    await drive(dispatcher, clock, ended, provider=provider)
+    dialed = await rows(sessions, "SELECT call_id FROM sim_calls")
+    assert len(dialed) == 3
+    final = (await client.get(f"/campaigns/{campaign['id']}", headers=org.headers)).json()
+    _assert_counters_add_up(final)
+    by_number = {c["customer"]["number"]: c for c in final["calls"].values()}
+    screened = by_number[numbers[2]]
+    assert (screened["status"], screened["endedReason"], screened["skipReason"]) == (
+        "ended",
+        "scheduled-call-deleted",
+        "do-not-call",
+    )
+    assert "startedAt" not in screened
+    assert str(screened["id"]) not in {str(r.call_id) for r in dialed}
+    counters = (
+        await client.get(f"/v2/campaign/{campaign['id']}?includeCounters=true", headers=org.headers)
+    ).json()["contactCounters"]
+    assert counters["skipped"] == 1
+    assert sum(counters.values()) == 4

@@ -48,6 +48,8 @@ class ClaimedCall:
     # Whether the campaign was still running when the lease was taken. A lease recovered from
     # a dead dispatcher after its campaign ended must not become a new dial.
     campaign_running: bool = True
+    # Set when a check right before the dial screened the call out (it must not be dialed).
+    screened: SkipReason | None = None
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,15 @@ import random
 import socket
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from campaign_service.audiences import dnc_repository as dnc
 from campaign_service.calls import repository as calls
 from campaign_service.calls.repository import ClaimedCall
-from campaign_service.calls.status import CallStatus
+from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.db.session import unit_of_work
 from campaign_service.dispatcher import claims, scheduler
 from campaign_service.dispatcher.events import StatusReportRecorder
@@ -69,6 +70,7 @@ class TickReport:
     placed: int = 0
     retried: int = 0
     rejected: int = 0
+    screened: int = 0
     unknown: int = 0
     finished: int = 0
     errors: list[str] = field(default_factory=list)
@@ -88,6 +90,7 @@ class Outcome:
     provider_call_id: str | None = None
     rejected_reason: str | None = None
     give_back: bool = False
+    screened_out: SkipReason | None = None
 
 
 def place_request(call: ClaimedCall) -> PlaceCallRequest:
@@ -155,6 +158,9 @@ class Dispatcher:
         report.claimed = len(claimed)
         if claimed:
             assert owner is not None
+            claimed = await self._screen(claimed, owner, report)
+        if claimed:
+            assert owner is not None
             await self._place_all(claimed, owner, report)
         if maintenance:
             async with unit_of_work(self.sessions) as session:
@@ -201,15 +207,50 @@ class Dispatcher:
                 )
         return claimed
 
+    async def _screen(
+        self, claimed: list[ClaimedCall], owner: str, report: TickReport
+    ) -> list[ClaimedCall]:
+        """Right before the dial: a number on the org's do-not-call list is never dialed. A
+        first attempt ends at once; a call an earlier attempt may already have placed (a
+        recovered lease) is only looked up at the provider (`_adopt_or_drop`)."""
+        listed: set[uuid.UUID] = set()
+        async with self.sessions() as session:
+            for org_id in {c.org_id for c in claimed}:
+                group = [c for c in claimed if c.org_id == org_id and c.customer.get("number")]
+                blocked = await dnc.blocked_numbers(
+                    session, org_id=org_id, numbers=[c.customer["number"] for c in group]
+                )
+                listed |= {c.call_id for c in group if c.customer["number"] in blocked}
+        if not listed:
+            return claimed
+        first = [c for c in claimed if c.call_id in listed and c.attempts == 1]
+        async with unit_of_work(self.sessions) as session:
+            await calls.end_screened_calls(
+                session,
+                screened=[(c.call_id, SkipReason.DO_NOT_CALL) for c in first],
+                owner=owner,
+                now=self.clock(),
+            )
+        report.screened += len(first)
+        done = {c.call_id for c in first}
+        return [
+            replace(c, screened=SkipReason.DO_NOT_CALL) if c.call_id in listed else c
+            for c in claimed
+            if c.call_id not in done
+        ]
+
     async def _place_all(self, claimed: list[ClaimedCall], owner: str, report: TickReport) -> None:
         outcomes = await asyncio.gather(*(self._place(call) for call in claimed))
         now = self.clock()
         retry_at = now + timedelta(seconds=jittered(self.settings.capacity_retry_seconds))
         reports: list[StatusReport] = []
         retry: list[ClaimedCall] = []
+        screened: list[tuple[uuid.UUID, SkipReason]] = []
         for outcome in outcomes:
             if outcome is None:
                 report.unknown += 1
+            elif outcome.screened_out is not None:
+                screened.append((outcome.call.call_id, outcome.screened_out))
             elif outcome.provider_call_id is not None:
                 report.placed += 1
                 reports.append(
@@ -242,13 +283,15 @@ class Dispatcher:
                 retry_at=retry_at,
                 now=now,
             )
+            await calls.end_screened_calls(session, screened=screened, owner=owner, now=now)
+        report.screened += len(screened)
         metrics.CALLS_PLACED.inc(report.placed)
         if report.placed and self._woken_at is not None:
             metrics.DISPATCH_LAG.observe(time.monotonic() - self._woken_at)
             self._woken_at = None
 
     async def _place(self, call: ClaimedCall) -> Outcome | None:
-        if not call.campaign_running:
+        if not call.campaign_running or call.screened is not None:
             return await self._adopt_or_drop(call)
         async with self._dial_slots:
             try:
@@ -265,9 +308,10 @@ class Dispatcher:
             return Outcome(call, provider_call_id=provider_call_id)
 
     async def _adopt_or_drop(self, call: ClaimedCall) -> Outcome | None:
-        """A call recovered from a dead dispatcher after its campaign ended: no new dial may
-        start. If the dead dispatcher's dial reached the provider, that call goes on (it is
-        adopted); if not, the call ends unplaced. If the provider cannot say, ask again later."""
+        """A call recovered from a dead dispatcher after its campaign ended, or screened out
+        since its earlier attempt: no new dial may start. If the earlier dial reached the
+        provider, that call goes on (it is adopted); if not, the call ends unplaced. If the
+        provider cannot say, ask again later."""
         async with self._dial_slots:
             try:
                 provider_call_id = await self.provider.find_call(place_request(call))
@@ -275,6 +319,8 @@ class Dispatcher:
                 log.exception("looking up call %s failed; trying again later", call.call_id)
                 return None
         if provider_call_id is None:
+            if call.screened is not None:
+                return Outcome(call, screened_out=call.screened)
             return Outcome(call, give_back=True)
         return Outcome(call, provider_call_id=provider_call_id)
 
