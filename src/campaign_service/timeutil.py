@@ -17,7 +17,12 @@ def iso_z(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # Four-digit years always (strftime's %Y drops the zeros of years before 1000).
+    return (
+        f"{value.year:04d}-"
+        + value.strftime("%m-%dT%H:%M:%S.")
+        + (f"{value.microsecond // 1000:03d}Z")
+    )
 
 
 def as_utc(value: datetime) -> datetime:

@@ -15,7 +15,6 @@ What must hold, checked from PostgreSQL and the simulated network's own records:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import signal
@@ -52,7 +51,7 @@ class Plan:
     kills: bool = True
     end_after_share: float = 0.3  # end one campaign once this share of all calls has ended
     seed: int = 7
-    timeout: float = 240.0
+    timeout: float = 600.0
 
 
 @dataclass
@@ -86,8 +85,9 @@ def worker_env(database_url: str, home: Path, seed: int) -> dict[str, str]:
         "CAMPAIGN_SERVICE_SIM_TALK_SECONDS": "[0.2, 0.8]",
         "CAMPAIGN_SERVICE_SIM_DIAL_LATENCY_SECONDS": "0.05",
         "CAMPAIGN_SERVICE_SIM_SEED": str(seed),
-        # Long leases: a dead worker's calls must come back through its lost liveness lock.
-        "CAMPAIGN_SERVICE_DISPATCHER_LEASE_SECONDS": "30",
+        # Leases far longer than the run: a dead worker's calls can come back only through its
+        # lost liveness lock, never through an expiry.
+        "CAMPAIGN_SERVICE_DISPATCHER_LEASE_SECONDS": "600",
         "CAMPAIGN_SERVICE_DISPATCHER_POLL_INTERVAL": "0.5",
         "CAMPAIGN_SERVICE_LOG_LEVEL": "ERROR",
     }
@@ -170,7 +170,10 @@ class Chaos:
                 if worker.poll() is None:
                     worker.send_signal(signal.SIGTERM)
             for worker in self.workers:
-                with contextlib.suppress(subprocess.TimeoutExpired):
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()  # never leave a worker running against the database
                     worker.wait(timeout=30)
         try:
             await self._check(sessions)
@@ -209,7 +212,20 @@ class Chaos:
     async def _kill_one(
         self, sessions: async_sessionmaker[AsyncSession], env: dict[str, str]
     ) -> None:
-        victim = self.rng.choice([w for w in self.workers if w.poll() is None])
+        registered = {
+            int(r.pid)
+            for r in await rows(
+                sessions,
+                "SELECT split_part(application_name, ':', 2) AS pid FROM pg_stat_activity"
+                " WHERE application_name LIKE 'campaign-service dispatcher %'",
+            )
+        }
+        up = [w for w in self.workers if w.poll() is None and w.pid in registered]
+        if len(up) < 2:
+            # Keep a registered survivor to take over the victim's leases (replacements take
+            # seconds to start on a loaded machine).
+            return
+        victim = self.rng.choice(up)
         victim.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         await asyncio.to_thread(victim.wait, 10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -90,3 +92,15 @@ async def scalar(sessions: async_sessionmaker[AsyncSession], sql: str, **params:
 async def rows(sessions: async_sessionmaker[AsyncSession], sql: str, **params: Any) -> list[Any]:
     async with sessions() as session:
         return list((await session.execute(text(sql), params)).all())
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM, and SIGKILL if it has not stopped in 30 s: a worker left running would go on
+    dispatching against the shared test database during later tests."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait(timeout=30)

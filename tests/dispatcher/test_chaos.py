@@ -25,9 +25,8 @@ async def test_killed_workers_never_double_dial_dial_after_end_or_lose_a_call(
     print(result.summary())
     assert result.violations == []
     assert result.kills >= 5
+    # Every killed worker's leases were taken over (else a violation says so), though leases
+    # last 600 s here: the liveness lock did it. How fast is bench/chaos.py's to measure.
     assert result.recovery_seconds, "no kill hit a worker mid-dial; the test proved nothing"
-    # Leases last 30 s here: recovery well inside that is the liveness lock at work. (The
-    # seconds themselves are measured by bench/chaos.py, not asserted on a shared machine.)
-    assert max(result.recovery_seconds) < 15
     # The limits were reached, so holding them meant something.
     assert max(v for k, v in result.max_in_flight.items() if k.startswith("org")) >= 3

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import campaign_body
-from tests.dispatcher.conftest import rows, scalar
+from tests.dispatcher.conftest import rows, scalar, stop_process
 
 
 class DiesMidDial:
@@ -26,11 +26,15 @@ class DiesMidDial:
         self.after_dial = after_dial
         self.crashed: set[str] = set()
 
-    async def start(self, sink) -> None:  # pragma: no cover - the tests drive the pump
-        await self.inner.start(sink)
+    async def start(self, sink) -> None:
+        """Nothing: the tests deliver the network's steps themselves, on the fake clock (its
+        own pump would race them in real time)."""
 
     async def stop(self) -> None:
         await self.inner.stop()
+
+    async def find_call(self, request):
+        return await self.inner.find_call(request)
 
     async def place_call(self, request):
         if request.idempotency_key in self.crashed:
@@ -138,9 +142,8 @@ async def test_killed_worker_process_loses_no_call_and_dials_none_twice(
         await _wait_for(campaign_ended, seconds=90)
     finally:
         for process in (doomed, survivor):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=30)
+            if process is not None:
+                stop_process(process)
     assert survivor is not None
     assert survivor.returncode == 0
     calls = await rows(sessions, "SELECT id, status, attempts FROM calls")
@@ -194,11 +197,13 @@ LEASES_OF_PID = "SELECT count(*) FROM calls WHERE split_part(lease_owner, ':', 2
 async def test_a_killed_workers_leases_are_recovered_in_seconds(
     client, org, sessions, database_url, tmp_path
 ):
-    """The killed worker held the org's whole limit mid-dial. Its leases last 30 s, but the
-    survivor sees its liveness lock vanish and takes them over within seconds."""
+    """The killed worker held the org's whole limit mid-dial. Its leases last 600 s, but the
+    survivor sees its liveness lock vanish and takes them over at once (bench/chaos.py
+    measures how fast)."""
     await client.post("/campaigns", json=campaign_body(n=6, maxConcurrency=2), headers=org.headers)
     slow = {"CAMPAIGN_SERVICE_SIM_DIAL_LATENCY_SECONDS": "5"}
-    long_lease = {"CAMPAIGN_SERVICE_DISPATCHER_LEASE_SECONDS": "30"}
+    # Leases far longer than this test may take: only the liveness lock can give them back.
+    long_lease = {"CAMPAIGN_SERVICE_DISPATCHER_LEASE_SECONDS": "600"}
     doomed = _worker(database_url, tmp_path, **slow, **long_lease)
     survivor = None
     try:
@@ -210,22 +215,17 @@ async def test_a_killed_workers_leases_are_recovered_in_seconds(
         survivor = _worker(database_url, tmp_path, **long_lease)
         await asyncio.sleep(2)  # the survivor is up; it cannot claim (the org is full)
         assert await scalar(sessions, LEASES_OF_PID, pid=str(survivor.pid)) == 0
-        killed_at = time.monotonic()
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=10)
 
         async def taken_over() -> bool:
             return await scalar(sessions, LEASES_OF_PID, pid=str(doomed.pid)) == 0
 
-        await _wait_for(taken_over, seconds=30)
-        recovered_after = time.monotonic() - killed_at
+        await _wait_for(taken_over, seconds=120)
     finally:
         for process in (doomed, survivor):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=30)
-    # Well inside the 30 s lease: the liveness lock, not the expiry, gave the calls back.
-    assert recovered_after < 15, recovered_after
+            if process is not None:
+                stop_process(process)
     recovered = await scalar(sessions, "SELECT count(*) FROM calls WHERE attempts >= 2")
     assert recovered == 2
 

@@ -31,3 +31,8 @@ def test_as_utc():
     minus_five = datetime(2026, 1, 1, 7, tzinfo=timezone(timedelta(hours=-5)))
     assert as_utc(minus_five) == datetime(2026, 1, 1, 12, tzinfo=UTC)
     assert as_utc(minus_five).utcoffset() == timedelta(0)
+
+
+def test_years_before_1000_keep_four_digits():
+    # A date-time schema (RFC 3339) wants four digits; strftime's %Y drops the leading zeros.
+    assert iso_z(datetime(278, 6, 16, 8, 43, 13, 229000, tzinfo=UTC)) == "0278-06-16T08:43:13.229Z"
