@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaign_service.db.models import Org
 from campaign_service.errors import Unauthorized
 from campaign_service.orgs.service import org_for_key
+from campaign_service.settings import Settings
 
 INVALID_KEY = (
     "Invalid Key. Hot tip, you may be using the private key instead of the public key, "
@@ -64,3 +65,12 @@ def now(request: Request) -> datetime:
 
 
 Now = Annotated[datetime, Depends(now)]
+
+
+def app_settings(request: Request) -> Settings:
+    """The app's settings (built once at start)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]
