@@ -52,10 +52,12 @@ async def failing_campaigns(
                        FILTER (WHERE k.ended_reason = ANY(:failures)) AS most_common
             FROM campaigns c JOIN calls k ON k.campaign_id = c.id
             WHERE c.status = '{RUNNING}' AND c.paused_at IS NULL AND {ATTEMPTED}
-              AND k.ended_at > GREATEST(:since, c.started_at, c.resumed_at)
+              AND k.ended_at >= GREATEST(:since, c.started_at)
+              AND (c.resumed_at IS NULL OR k.ended_at > c.resumed_at)
             GROUP BY c.id
             HAVING count(*) >= :min_attempts
-               AND count(*) FILTER (WHERE k.ended_reason = ANY(:failures)) >= :share * count(*)
+               AND count(*) FILTER (WHERE k.ended_reason = ANY(:failures))
+                   >= CAST(:share AS float8) * count(*)
             """
         ),
         {

@@ -25,7 +25,7 @@ MAX_STEPS = 20_000
 
 @dataclass(frozen=True)
 class Estimate:
-    finish_at: datetime | None  # None: beyond the horizon
+    finish_at: datetime | None  # when the last call ends; None: beyond the horizon
     never_callable: int  # contacts whose zones share no calling hours
 
 
@@ -37,7 +37,7 @@ def estimate(
     concurrency: int,
     call_seconds: float,
 ) -> Estimate:
-    """When the last of these contacts would have been called, starting at `start`."""
+    """When the call to the last of these contacts would end, starting at `start`."""
     total = sum(count for _, count in groups)
     if hours is None:
         batches = math.ceil(total / concurrency) if total else 0
@@ -46,7 +46,10 @@ def estimate(
         (zones, count) for zones, count in groups if next_callable(hours, zones, start)
     ]
     never = total - sum(count for _, count in callable_groups)
-    return Estimate(_with_hours(start, callable_groups, hours, concurrency, call_seconds), never)
+    last_start = _with_hours(start, callable_groups, hours, concurrency, call_seconds)
+    if last_start is None or not callable_groups:
+        return Estimate(last_start, never)
+    return Estimate(last_start + timedelta(seconds=call_seconds), never)
 
 
 def _with_hours(
@@ -78,7 +81,8 @@ def _with_hours(
         if wanted <= capacity:
             for i in open_now:
                 remaining[i] = 0
-            at = opens + timedelta(seconds=wanted / rate)
+            # The first `concurrency` calls start at once, the rest as slots free.
+            at = opens + timedelta(seconds=max(0.0, wanted - concurrency) / rate)
             continue
         for i in open_now:  # served in order, as the engine dials in position order
             served = min(remaining[i], capacity)

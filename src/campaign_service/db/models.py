@@ -79,10 +79,10 @@ class Campaign(Base):
     # serverMessages, predialPlan.
     extra_config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
     # Extensions: local calling hours and the retry plan as given (validated JSON), and the
-    # feasibility estimate made at creation.
-    calling_window: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    retry_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    feasibility: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # feasibility estimate made at creation. None is SQL NULL (the engine tests IS NULL).
+    calling_window: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    retry_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    feasibility: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     # Extension: a running campaign that is paused places no new calls.
     paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paused_by: Mapped[str | None] = mapped_column(String(20))

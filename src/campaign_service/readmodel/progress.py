@@ -223,7 +223,7 @@ async def _eta(
             concurrency=max(1, min(campaign.max_concurrency, facts.org_limit)),
             call_seconds=seconds,
         )
-        finish = found.finish_at + timedelta(seconds=seconds) if found.finish_at else None
+        finish = found.finish_at
     return Eta(
         remainingCalls=facts.waiting,
         typicalCallSeconds=round(seconds, 1),
