@@ -17,7 +17,7 @@ from campaign_service.errors import AppError
 from campaign_service.logs import configure_logging
 from campaign_service.orgs import service as orgs
 from campaign_service.settings import Settings
-from campaign_service.timeutil import utcnow
+from campaign_service.timeutil import iso_z, utcnow
 
 
 def database_url(settings: Settings) -> str:
@@ -105,6 +105,42 @@ def cmd_key_revoke(args: argparse.Namespace, settings: Settings) -> None:
     print(json.dumps({"keyId": str(key_id), "revoked": True}))
 
 
+def _pause_state(campaign: Any) -> dict[str, Any]:
+    return {
+        "id": str(campaign.id),
+        "status": campaign.status,
+        "pausedAt": iso_z(campaign.paused_at) if campaign.paused_at else None,
+        "pausedBy": campaign.paused_by,
+        "pauseReason": campaign.pause_reason,
+    }
+
+
+def cmd_campaign_pause(args: argparse.Namespace, settings: Settings) -> None:
+    from campaign_service.campaigns import control
+
+    url = database_url(settings)
+    campaign_id = _uuid(args.campaign_id, "campaign")
+    campaign = _run_db(
+        url,
+        lambda s: control.pause_campaign(
+            s, org_id=None, campaign_id=campaign_id, reason=args.reason, now=utcnow()
+        ),
+    )
+    print(json.dumps(_pause_state(campaign)))
+
+
+def cmd_campaign_resume(args: argparse.Namespace, settings: Settings) -> None:
+    from campaign_service.campaigns import control
+
+    url = database_url(settings)
+    campaign_id = _uuid(args.campaign_id, "campaign")
+    campaign = _run_db(
+        url,
+        lambda s: control.resume_campaign(s, org_id=None, campaign_id=campaign_id, now=utcnow()),
+    )
+    print(json.dumps(_pause_state(campaign)))
+
+
 def _uuid(value: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
@@ -154,6 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
     key_revoke = key.add_parser("revoke", help="revoke an API key")
     key_revoke.add_argument("key_id")
     key_revoke.set_defaults(func=cmd_key_revoke)
+
+    campaign = sub.add_parser(
+        "campaign", help="control a campaign (extension): pause, resume"
+    ).add_subparsers(dest="campaign_command", required=True)
+    pause = campaign.add_parser("pause", help="stop placing new calls; calls in progress finish")
+    pause.add_argument("campaign_id")
+    pause.add_argument("--reason", default=None, help="why (shown in the campaign)")
+    pause.set_defaults(func=cmd_campaign_pause)
+    resume = campaign.add_parser("resume", help="go on dialing a paused campaign")
+    resume.add_argument("campaign_id")
+    resume.set_defaults(func=cmd_campaign_resume)
     return parser
 
 
