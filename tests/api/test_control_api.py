@@ -10,7 +10,13 @@ from datetime import timedelta
 import pytest
 
 from campaign_service.timeutil import iso_z
-from tests.api.helpers import assert_validation_error, create, row_counts, start_campaign
+from tests.api.helpers import (
+    assert_validation_error,
+    create,
+    fetch,
+    row_counts,
+    start_campaign,
+)
 from tests.conftest import campaign_body
 from tests.test_cli import env as env  # the CLI's fixture
 from tests.test_cli import fails, ok_json, run
@@ -146,3 +152,28 @@ async def test_cli_pauses_and_resumes(client, org, env, engine):
         await asyncio.to_thread(run, "campaign", "resume", "nope", env=env),
         "campaign id 'nope' is not a valid ID",
     )
+
+
+async def test_a_new_dial_plan_gets_its_time_zones(client, org, engine):
+    campaign = await create(
+        client,
+        org,
+        campaign_body(callingWindow=WINDOW, schedulePlan={"earliestAt": "2030-01-01T00:00:00Z"}),
+    )
+    plan = [
+        {
+            "phoneNumberId": "pn_2",
+            "customers": [{"number": "+14155550100"}, {"sipUri": "sip:x@y.z"}],
+        }
+    ]
+    response = await client.patch(
+        f"/campaigns/{campaign['id']}", json={"dialPlan": plan}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    zones = await fetch(
+        engine,
+        "SELECT time_zones FROM calls WHERE campaign_id = :c ORDER BY position",
+        c=campaign["id"],
+    )
+    # The number's own zone; the SIP contact's is the fallback.
+    assert [z["time_zones"] for z in zones] == [["America/Los_Angeles"], ["America/New_York"]]

@@ -50,7 +50,7 @@ async def test_ended_campaign_says_so(client, org):
         f"/campaigns/{campaign['id']}", json={"status": "ended"}, headers=org.headers
     )
     report = await progress(client, org, campaign)
-    assert list(reasons(report)) == ["ended"]
+    assert list(reasons(report)) == ["campaign-ended"]
     assert "campaign.scheduled.ended-by-user" in report["blockedBy"][0]["message"]
 
 

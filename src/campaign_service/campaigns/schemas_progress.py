@@ -18,7 +18,7 @@ class Blocker(StrEnum):
     """Why no call is being placed (one entry per reason that holds now)."""
 
     WAITING_FOR_EARLIEST_AT = "waiting-for-earliest-at"
-    ENDED = "ended"
+    ENDED = "campaign-ended"
     PAUSED_BY_USER = "paused-by-user"
     PAUSED_BY_BREAKER = "paused-by-breaker"
     OUTSIDE_CALLING_HOURS = "outside-calling-hours"

@@ -73,7 +73,8 @@ _ZONES = text(
 _ORG = text(
     f"""
     SELECT o.concurrency_limit,
-           (SELECT json_agg(json_build_array(u.id, u.name, u.busy) ORDER BY u.busy DESC, u.id)
+           (SELECT json_agg(json_build_array(u.id, u.name, u.busy)
+                            ORDER BY u.busy DESC, u.name, u.id)
             FROM (SELECT c.id, c.name, count(*) AS busy
                   FROM calls k JOIN campaigns c ON c.id = k.campaign_id
                   WHERE k.org_id = o.id AND {p.in_flight("k")}
