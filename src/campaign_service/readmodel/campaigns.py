@@ -205,7 +205,8 @@ _COUNTERS = text(
            count(*) FILTER (WHERE {_connected("k")} OR k.attempt_number > 1 AND EXISTS (
                SELECT 1 FROM calls a WHERE {EARLIER_ATTEMPT} AND {_connected("a")}))
                AS connected
-    FROM calls k CROSS JOIN LATERAL (SELECT {CONTACT_STATUS_SQL} AS status) s
+    FROM calls k JOIN campaigns c ON c.id = k.campaign_id
+    CROSS JOIN LATERAL (SELECT {CONTACT_STATUS_SQL} AS status) s
     WHERE k.campaign_id = ANY(:ids) AND {LATEST_ATTEMPT} GROUP BY k.campaign_id
     """
 )

@@ -50,8 +50,12 @@ CONTACT_STATUS_SQL = f"""
 # (attempts), and its latest attempt carries its outcome.
 SAME_CONTACT = "a.campaign_id = k.campaign_id AND a.position = k.position"
 EARLIER_ATTEMPT = f"{SAME_CONTACT} AND a.attempt_number < k.attempt_number"
-LATEST_ATTEMPT = f"""NOT EXISTS (SELECT 1 FROM calls a WHERE {SAME_CONTACT}
-    AND a.attempt_number > k.attempt_number)"""
+# A later attempt exists only for an ended call of a campaign with a retry plan, so the
+# lookup (an index probe per row) is made only for those. Needs the campaign as `c`.
+LATEST_ATTEMPT = f"""(c.retry_plan IS NULL OR NOT {p.status_is("k.status", CallStatus.ENDED)}
+    OR NOT EXISTS (SELECT 1 FROM calls a WHERE {SAME_CONTACT}
+                   AND a.attempt_number > k.attempt_number))"""
+
 
 _STATUS_ORDER = p.quoted(ContactStatus)
 
@@ -66,7 +70,8 @@ async def contacts_page(
         else "k.position"
     )
     base = f"""
-        FROM calls k CROSS JOIN LATERAL (SELECT {CONTACT_STATUS_SQL} AS status) s
+        FROM calls k JOIN campaigns c ON c.id = k.campaign_id
+        CROSS JOIN LATERAL (SELECT {CONTACT_STATUS_SQL} AS status) s
         WHERE k.campaign_id = :campaign AND {LATEST_ATTEMPT}
           AND (CAST(:wanted AS text[]) IS NULL OR s.status = ANY(CAST(:wanted AS text[])))
     """
