@@ -69,8 +69,10 @@ class Settings(BaseSettings):
     capacity_window_seconds: float = Field(
         default=3600.0,
         gt=0,
-        description="How long after a campaign starts its unplaced calls keep waiting for "
-        "capacity (Vapi: one hour). latestAt closes the window earlier.",
+        description="How long an unplaced call keeps waiting for capacity once callable "
+        "(Vapi: one hour from the campaign's start; with the control extensions from its retry "
+        "time, the opening of its calling hours or a resume, if later). latestAt closes the "
+        "window earlier.",
     )
     capacity_retry_seconds: float = Field(
         default=5.0,

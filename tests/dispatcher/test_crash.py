@@ -26,8 +26,10 @@ class DiesMidDial:
         self.after_dial = after_dial
         self.crashed: set[str] = set()
 
-    async def start(self, sink) -> None:  # pragma: no cover - the tests drive the pump
-        await self.inner.start(sink)
+    async def start(self, sink) -> None:
+        # The tests deliver the network's reports by hand: a pump running on the fake clock
+        # would race them (ending calls between a clock move and the next tick).
+        return None
 
     async def stop(self) -> None:
         await self.inner.stop()
