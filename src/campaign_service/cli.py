@@ -177,6 +177,42 @@ def cmd_info(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
+def _pause_state(campaign: Any) -> dict[str, Any]:
+    return {
+        "id": str(campaign.id),
+        "status": campaign.status,
+        "pausedAt": iso_z(campaign.paused_at) if campaign.paused_at else None,
+        "pausedBy": campaign.paused_by,
+        "pauseReason": campaign.pause_reason,
+    }
+
+
+def cmd_campaign_pause(args: argparse.Namespace, settings: Settings) -> None:
+    from campaign_service.campaigns import control
+
+    url = database_url(settings)
+    campaign_id = _uuid(args.campaign_id, "campaign")
+    campaign = _run_db(
+        url,
+        lambda s: control.pause_campaign(
+            s, org_id=None, campaign_id=campaign_id, reason=args.reason, now=utcnow()
+        ),
+    )
+    print(json.dumps(_pause_state(campaign)))
+
+
+def cmd_campaign_resume(args: argparse.Namespace, settings: Settings) -> None:
+    from campaign_service.campaigns import control
+
+    url = database_url(settings)
+    campaign_id = _uuid(args.campaign_id, "campaign")
+    campaign = _run_db(
+        url,
+        lambda s: control.resume_campaign(s, org_id=None, campaign_id=campaign_id, now=utcnow()),
+    )
+    print(json.dumps(_pause_state(campaign)))
+
+
 def _uuid(value: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
@@ -242,6 +278,17 @@ def build_parser() -> argparse.ArgumentParser:
     from campaign_service.cli_audiences import add_commands  # it uses database_url from here
 
     add_commands(sub)
+
+    campaign = sub.add_parser(
+        "campaign", help="control a campaign (extension): pause, resume"
+    ).add_subparsers(dest="campaign_command", required=True)
+    pause = campaign.add_parser("pause", help="stop placing new calls; calls in progress finish")
+    pause.add_argument("campaign_id")
+    pause.add_argument("--reason", default=None, help="why (shown in the campaign)")
+    pause.set_defaults(func=cmd_campaign_pause)
+    resume = campaign.add_parser("resume", help="go on dialing a paused campaign")
+    resume.add_argument("campaign_id")
+    resume.set_defaults(func=cmd_campaign_resume)
     return parser
 
 

@@ -75,13 +75,40 @@ class Settings(BaseSettings):
     capacity_window_seconds: float = Field(
         default=3600.0,
         gt=0,
-        description="How long after a campaign starts its unplaced calls keep waiting for "
-        "capacity (Vapi: one hour). latestAt closes the window earlier.",
+        description="How long an unplaced call keeps waiting for capacity once callable "
+        "(Vapi: one hour from the campaign's start; with the control extensions from its retry "
+        "time, the opening of its calling hours or a resume, if later). latestAt closes the "
+        "window earlier.",
     )
     capacity_retry_seconds: float = Field(
         default=5.0,
         ge=0,
         description="Wait before retrying a call the provider refused for lack of capacity.",
+    )
+    breaker_window_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How far back the breaker looks at a running campaign's ended attempts.",
+    )
+    breaker_min_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="Attempts that must have ended in that window before the breaker judges.",
+    )
+    breaker_failure_share: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Share of those attempts that failed at the provider at which the breaker "
+        "pauses the campaign.",
+    )
+    breaker_check_seconds: float = Field(
+        default=5.0, ge=0, description="How often a dispatcher runs the breaker's check."
+    )
+    typical_call_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Call length assumed by estimates until enough calls were observed.",
     )
     worker_metrics_port: int | None = Field(
         default=None,

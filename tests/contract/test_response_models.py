@@ -48,6 +48,31 @@ class Sampler:
         return response.json()
 
 
+# Every control extension at once: calling hours, retries, explicit zones.
+CONTROLLED = {
+    "name": "Controlled",
+    "assistantId": "asst_1",
+    "phoneNumberId": "pn_1",
+    "customers": [
+        {"number": "+442071234567", "timeZone": "Europe/London"},
+        {"number": "+14155550100"},
+        {"sipUri": "sip:desk@example.com"},
+    ],
+    "callingWindow": {
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+        "start": "09:00",
+        "end": "20:00",
+        "fallbackTimeZone": "Europe/London",
+    },
+    "retryPlan": {
+        "retryOn": ["no-answer", "busy", "voicemail", "failed-to-connect"],
+        "maxAttempts": 3,
+        "delay": {"type": "backoff", "seconds": 30},
+    },
+    "schedulePlan": {"earliestAt": "2026-06-01T11:00:00Z", "latestAt": "2026-06-03T12:00:00Z"},
+}
+
+
 async def test_every_operation_answers_what_its_response_model_says(
     app: FastAPI, org: OrgKey, clock, make_dispatcher, simulated
 ) -> None:
@@ -73,6 +98,21 @@ async def test_every_operation_answers_what_its_response_model_says(
         await dispatcher.tick()
         await provider.deliver_due(dispatcher.events)
         clock.advance(seconds=3)
+    extended = await s.check("POST", "/campaigns", json=CONTROLLED)
+    for _ in range(4):  # its retries come due, its window is open in London
+        await dispatcher.tick()
+        await provider.deliver_due(dispatcher.events)
+        clock.advance(seconds=30)
+    for campaign in (planned, running, extended):
+        await s.check("GET", f"/campaigns/{campaign['id']}/progress")
+    await s.check("POST", f"/campaigns/{extended['id']}/pause", json={"reason": "checking"})
+    await s.check("GET", f"/campaigns/{extended['id']}/progress")
+    await s.check("GET", f"/campaigns/{extended['id']}")
+    await s.check("GET", f"/campaigns/{extended['id']}/calls")
+    await s.check("GET", f"/campaigns/{extended['id']}/events")
+    await s.check("GET", f"/v2/campaign/{extended['id']}", params={"includeCounters": "true"})
+    await s.check("GET", f"/v2/campaign/{extended['id']}/contacts")
+    await s.check("POST", f"/campaigns/{extended['id']}/resume")
     ids = [planned["id"], running["id"]]
     call_id = next(iter(running["calls"]))
     for campaign_id in ids:
@@ -91,7 +131,7 @@ async def test_every_operation_answers_what_its_response_model_says(
     await s.check("GET", "/v2/campaign", params={"includeCounters": "true"})
     await s.check("PATCH", f"/campaigns/{planned['id']}", json={"name": "Renamed"})
     await s.check("PATCH", f"/campaign/{planned['id']}", json={})
-    await s.check("PATCH", f"/v2/campaign/{running['id']}", json={"status": "cancelled"})
+    await s.check("PATCH", f"/v2/campaign/{extended['id']}", json={"status": "cancelled"})
     extra = [await s.check("POST", "/campaigns", json=campaign_body(1)) for _ in range(3)]
     await s.check("DELETE", f"/campaigns/{extra[0]['id']}")
     await s.check("DELETE", f"/campaign/{extra[1]['id']}")

@@ -211,3 +211,53 @@ async def test_sdk_v2_methods(sdk, recorder):
     assert cancelled.status == "ended"
     removed = await sdk.campaigns.campaign_controller_remove_v_2(created.id)
     assert removed.id == created.id
+
+
+async def test_campaigns_using_the_control_extensions_read_fine_through_the_sdk(
+    sdk, client, org, clock, make_dispatcher, simulated
+):
+    """A campaign created with calling hours and a retry plan, running, retried and paused:
+    Vapi's SDK reads it (and its v2 summary and contacts) without noticing the extensions."""
+    body = {
+        "name": "Extended",
+        "assistantId": "asst_1",
+        "phoneNumberId": "pn_1",
+        "customers": [
+            {"number": f"+4420712345{i:02d}", "timeZone": "Europe/London"} for i in range(3)
+        ],
+        "callingWindow": {
+            "days": ["mon", "tue", "wed", "thu", "fri"],
+            "start": "09:00",
+            "end": "20:00",
+            "fallbackTimeZone": "Europe/London",
+        },
+        "retryPlan": {"retryOn": ["no-answer"], "maxAttempts": 2, "delay": {"seconds": 60}},
+    }
+    created = (await client.post("/campaigns", json=body, headers=org.headers)).json()
+    provider = simulated(outcomes={"customer-did-not-answer": 1}, talk_seconds=(1.0, 1.0))
+    dispatcher = await make_dispatcher(provider)
+    for _ in range(8):
+        await dispatcher.tick()
+        await provider.deliver_due(dispatcher.events)
+        clock.advance(seconds=5)
+    await client.post(f"/campaigns/{created['id']}/pause", headers=org.headers)
+
+    found = await sdk.campaigns.campaign_controller_find_one(created["id"])
+    assert found.status == "in-progress"
+    assert len(found.calls) == 6  # three contacts, two attempts each
+    assert len(found.customers) == 3
+    assert (
+        found.calls_counter_scheduled
+        + found.calls_counter_queued
+        + found.calls_counter_in_progress
+        + found.calls_counter_ended
+    ) == 6
+    summary = await sdk.campaigns.campaign_controller_find_one_v_2(
+        created["id"], include_counters=True
+    )
+    assert summary.contact_counters is not None
+    counters = summary.contact_counters
+    assert counters.pending + counters.dispatched + counters.completed == 3
+    contacts = await sdk.campaigns.campaign_controller_get_campaign_v_2_contacts(created["id"])
+    assert len(contacts.results) == 3
+    assert {c.id for c in contacts.results} <= set(found.calls)

@@ -10,6 +10,12 @@ What must hold, checked from PostgreSQL and the simulated network's own records:
   a reason that says why;
 - limits held: sampled in flight (engine's view) and active on the network (network's view)
   never above a campaign's maxConcurrency or an org's limit.
+
+Campaigns marked "control" run with a retry plan and calling hours (extensions): their
+attempts are numbered without gaps, never more than maxAttempts, a retry follows only a
+retried outcome (and always follows one while the campaign ran by itself); one of them has a
+calling window that closes mid-run, after which nothing is dialed for it but what was on the
+wire at the close (checked as the user's end is), and its latestAt ends what is left.
 """
 
 from __future__ import annotations
@@ -39,13 +45,14 @@ from campaign_service.campaigns.state import Stage
 from campaign_service.db.models import Org
 from campaign_service.db.session import create_engine, session_factory, unit_of_work
 from campaign_service.orgs.service import create_org
+from tests.dispatcher import chaos_control as control
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Orgs as (concurrency limit, [(customers, maxConcurrency), ...])."""
+    """Orgs as (concurrency limit, [(customers, maxConcurrency[, "control"]), ...])."""
 
-    orgs: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]
+    orgs: tuple[tuple[int, tuple[tuple[Any, ...], ...]], ...]
     workers: int = 3
     kill_every: tuple[float, float] = (1.0, 2.0)
     kills: bool = True
@@ -62,6 +69,8 @@ class Result:
     run_seconds: float = 0.0
     violations: list[str] = field(default_factory=list)
     max_in_flight: dict[str, int] = field(default_factory=dict)
+    retries: int = 0  # call records beyond contacts' first attempts
+    cut_off: int = 0  # calls of the windowed campaign its window and latestAt left unplaced
 
     def summary(self) -> str:
         recovery = sorted(self.recovery_seconds)
@@ -72,6 +81,7 @@ class Result:
         )
         return (
             f"{self.calls} calls, {self.kills} kills, {spread}, run {self.run_seconds:.1f} s, "
+            f"{self.retries} retries, {self.cut_off} cut off by calling hours, "
             f"{len(self.violations)} violations"
         )
 
@@ -103,23 +113,31 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 async def seed(
-    sessions: async_sessionmaker[AsyncSession], plan: Plan
+    sessions: async_sessionmaker[AsyncSession], plan: Plan, *, closes_at: datetime | None = None
 ) -> dict[uuid.UUID, tuple[uuid.UUID, int, int]]:
-    """The plan's orgs and campaigns (scheduled far ahead); campaign -> (org, max, org limit)."""
+    """The plan's orgs and campaigns (scheduled far ahead); campaign -> (org, max, org limit).
+    The first "control" campaign's calling hours close at `closes_at`."""
     campaigns: dict[uuid.UUID, tuple[uuid.UUID, int, int]] = {}
     async with unit_of_work(sessions) as session:
         for o, (org_limit, planned) in enumerate(plan.orgs):
             key = await create_org(session, name=f"chaos {o}", concurrency_limit=org_limit)
             org = await session.get(Org, key.org_id)
             assert org is not None
-            for c, (customers, max_concurrency) in enumerate(planned):
-                dto = CreateCampaignDTO(
-                    name=f"chaos {o}.{c}",
-                    assistantId="asst_chaos",
-                    phoneNumberId="pn_chaos",
-                    maxConcurrency=max_concurrency,
-                    customers=[{"number": f"+1415{o}{c}{n:05d}"} for n in range(customers)],
-                    schedulePlan={"earliestAt": "2100-01-01T00:00:00Z"},
+            for c, spec in enumerate(planned):
+                customers, max_concurrency = spec[0], spec[1]
+                controls = control.settings(spec, closes_at)
+                if controls.get("schedulePlan"):
+                    closes_at = None  # only the first one closes mid-run
+                dto = CreateCampaignDTO.model_validate(
+                    {
+                        "name": f"chaos {o}.{c}",
+                        "assistantId": "asst_chaos",
+                        "phoneNumberId": "pn_chaos",
+                        "maxConcurrency": max_concurrency,
+                        "customers": control.customers(f"{o}{c}", customers, bool(controls)),
+                        "schedulePlan": {"earliestAt": "2100-01-01T00:00:00Z"},
+                        **controls,
+                    }
                 )
                 campaign = await create_campaign(session, org=org, dto=dto, now=datetime.now(UTC))
                 campaigns[campaign.id] = (org.id, max_concurrency, org_limit)
@@ -151,16 +169,20 @@ class Chaos:
         self.result = Result()
         self.workers: list[subprocess.Popen[bytes]] = []
         self.ended_snapshot: dict[str, Any] | None = None
+        self.window_snapshot: dict[str, Any] | None = None
+        self.closes_at = control.closing_minute() if control.planned(plan) else None
 
     async def run(self) -> Result:
         engine = create_engine(self.url, pool_size=4)
         sessions = session_factory(engine)
         try:
-            self.campaigns = await seed(sessions, self.plan)
+            self.campaigns = await seed(sessions, self.plan, closes_at=self.closes_at)
             self.result.calls = int(await scalar(sessions, "SELECT count(*) FROM calls"))
             env = worker_env(self.url, self.home, self.plan.seed)
             self.workers = [start_worker(env) for _ in range(self.plan.workers)]
             await asyncio.sleep(1.5)  # workers up and registered
+            if self.closes_at is not None:  # release so that the window closes mid-run
+                await control.sleep_until(self.closes_at - control.OPEN_BEFORE_CLOSE)
             started = time.monotonic()
             await self._release(engine)
             await self._drive(sessions, env, started)
@@ -184,6 +206,11 @@ class Chaos:
     async def _release(self, engine: AsyncEngine) -> None:
         async with engine.begin() as conn:
             await conn.execute(text("UPDATE campaigns SET earliest_at = now()"))
+            if self.closes_at is not None:  # what the window leaves, latestAt ends
+                await conn.execute(
+                    text("UPDATE campaigns SET latest_at = :t WHERE latest_at IS NOT NULL"),
+                    {"t": self.closes_at + control.LATEST_AFTER_CLOSE},
+                )
             await conn.execute(text("SELECT pg_notify('campaign_service_dispatch', 'chaos')"))
 
     async def _drive(
@@ -203,6 +230,10 @@ class Chaos:
                 ended = await scalar(sessions, "SELECT count(*) FROM calls WHERE status = 'ended'")
                 if ended >= self.plan.end_after_share * self.result.calls:
                     await self._end_one(sessions)
+            if self.window_snapshot is None and control.closed(self.closes_at):
+                self.window_snapshot = await self._snapshot(
+                    sessions, await control.windowed(sessions)
+                )
             if self.plan.kills and time.monotonic() >= next_kill:
                 recoveries.append(asyncio.create_task(self._kill_one(sessions, env)))
                 next_kill = time.monotonic() + self.rng.uniform(*self.plan.kill_every)
@@ -265,6 +296,12 @@ class Chaos:
             )
         # Committed. Whatever the network gets for this campaign from now on must have been on
         # the wire at this moment.
+        self.ended_snapshot = await self._snapshot(sessions, campaign_id)
+
+    async def _snapshot(
+        self, sessions: async_sessionmaker[AsyncSession], campaign_id: uuid.UUID | None
+    ) -> dict[str, Any]:
+        """The campaign's calls the network has, and those on the wire (leased), right now."""
         existing = await rows(
             sessions,
             "SELECT s.call_id FROM sim_calls s JOIN calls k ON k.id = s.call_id"
@@ -277,7 +314,7 @@ class Chaos:
             " WHERE campaign_id = :id AND lease_expires_at IS NOT NULL",
             id=campaign_id,
         )
-        self.ended_snapshot = {
+        return {
             "campaign": campaign_id,
             "existing": {r.call_id for r in existing},
             "leased": {r.id: r.attempts for r in leased},
@@ -308,7 +345,8 @@ class Chaos:
             v.append("a call was dialed twice")
         calls = await rows(
             sessions,
-            "SELECT id, campaign_id, status, ended_reason, provider_call_id, started_at FROM calls",
+            "SELECT id, campaign_id, status, ended_reason, provider_call_id, started_at,"
+            " position, attempt_number FROM calls",
         )
         network = {r.call_id: r for r in sim}
         for call in calls:
@@ -319,12 +357,29 @@ class Chaos:
                 v.append(f"call {call.id}: the network's call is not the record's")
             if placed is None and call.started_at is not None:
                 v.append(f"call {call.id} recorded as placed, unknown to the network")
-            if placed is None and call.ended_reason not in (
+            if placed is None and call.ended_reason not in (  # incl. no-calling-hours skips
                 "scheduled-call-deleted",
                 "call.start.error-subscription-concurrency-limit-reached",
             ):
                 v.append(f"call {call.id} ended unplaced with {call.ended_reason}")
         self._check_end(network, {c.id for c in calls if c.campaign_id == self._ended_id()})
+        self.result.retries = sum(1 for c in calls if c.attempt_number > 1)
+        if self.window_snapshot is not None:
+            windowed = self.window_snapshot["campaign"]
+            self.result.cut_off = sum(
+                1 for c in calls if c.campaign_id == windowed and c.started_at is None
+            )
+            v.extend(
+                control.check_cut(
+                    network,
+                    {c.id for c in calls if c.campaign_id == windowed},
+                    self.window_snapshot,
+                    "dialed after its calling hours closed",
+                )
+            )
+        elif self.closes_at is not None:
+            v.append("the calling window never closed during the run")
+        v.extend(await control.check_attempts(sessions, calls, ended_by_user=self._ended_id()))
         await self._check_network_limits(sessions)
 
     def _ended_id(self) -> uuid.UUID | None:
@@ -335,12 +390,9 @@ class Chaos:
         if snapshot is None:
             self.result.violations.append("no campaign was ended by the user mid-run")
             return
-        for call_id in ended_calls & set(network):
-            if call_id in snapshot["existing"]:
-                continue
-            attempts_then = snapshot["leased"].get(call_id)
-            if attempts_then is None or network[call_id].attempt != attempts_then:
-                self.result.violations.append(f"call {call_id} dialed after its campaign ended")
+        self.result.violations.extend(
+            control.check_cut(network, ended_calls, snapshot, "dialed after its campaign ended")
+        )
 
     async def _check_network_limits(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         spans = await rows(

@@ -28,8 +28,9 @@ def campaign_operations(document: dict[str, Any]) -> list[tuple[str, str, dict[s
         for method, operation in operations.items()
         if method in METHODS and not is_extension(operation)
     ]
-    # 7 operations at /campaigns and again at /campaign, and the history (an extension) once.
-    assert len(found) == 15
+    # 7 operations at /campaigns and again at /campaign, and the extensions once: history,
+    # pause, resume, progress.
+    assert len(found) == 18
     return found
 
 
@@ -168,3 +169,44 @@ async def test_real_answers_match_the_documented_schemas(
         assert response.status_code == int(status), (path, response.text)
         media = document["paths"][path][method]["responses"][status]["content"]
         assert_valid(document, media["application/json"]["schema"], response.json())
+
+
+# Optional fields beyond Vapi's API, by component: each must say so in its description.
+EXTENSION_FIELDS = {
+    "CreateCampaignDTO": ("callingWindow", "retryPlan"),
+    "CreateCustomerDTO": ("timeZone",),
+    "Campaign": (
+        "callingWindow",
+        "retryPlan",
+        "pausedAt",
+        "pausedBy",
+        "pauseReason",
+        "resumedAt",
+        "feasibility",
+    ),
+    "CampaignSummary": ("callingWindow", "retryPlan", "pausedAt", "pausedBy", "pauseReason"),
+    "CallDetails": ("skipReason", "attempt", "contactId", "nextAttemptAt"),
+    "CampaignContactWithOutcome": ("attempts", "callableAt"),
+}
+
+
+def test_extension_fields_are_marked_as_extensions(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for component, fields in EXTENSION_FIELDS.items():
+        properties = schemas[component]["properties"]
+        required = set(schemas[component].get("required", ()))
+        for name in fields:
+            assert properties[name]["description"].startswith("Extension:"), (component, name)
+            assert name not in required, (component, name)
+    extension_paths = [
+        (path, method)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if path.endswith(("/pause", "/resume", "/progress", "/events"))
+    ]
+    assert len(extension_paths) == 4
+    for path, method in extension_paths:
+        operation = document["paths"][path][method]
+        assert operation["tags"] == ["Extensions"], path
+        assert operation["description"].startswith("Extension"), path
+        assert not path.startswith("/campaign/"), "extensions are not served at Vapi's paths"

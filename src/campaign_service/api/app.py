@@ -58,7 +58,9 @@ TAGS = [
     {
         "name": "Extensions",
         "description": "Beyond Vapi's API (new paths and optional fields only; Vapi's SDKs "
-        "never see them): a campaign's history.",
+        "never see them): a campaign's history, pause and resume, and its progress report "
+        "(why it waits). The optional fields callingWindow, retryPlan, timeZone and the "
+        "pause and feasibility fields say `Extension:` in their descriptions.",
     },
     {
         "name": audiences.TAG,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaign_service.db.models import Org
 from campaign_service.errors import Unauthorized
 from campaign_service.orgs.service import org_for_key
+from campaign_service.settings import Settings
 
 # This service has one kind of key (no public/private pair as Vapi has), so say what it is
 # and how to get one instead of echoing Vapi's hint.
@@ -68,3 +69,12 @@ def now(request: Request) -> datetime:
 
 
 Now = Annotated[datetime, Depends(now)]
+
+
+def app_settings(request: Request) -> Settings:
+    """The app's settings (built once at start)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]

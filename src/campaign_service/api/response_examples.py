@@ -130,6 +130,109 @@ HISTORY = [
 ]
 
 
+# Extensions: a campaign with calling hours and retries, paused by the breaker; its progress.
+WINDOW = {
+    "days": ["mon", "tue", "wed", "thu", "fri"],
+    "start": "09:00",
+    "end": "20:00",
+    "fallbackTimeZone": "America/New_York",
+}
+CAMPAIGN_PAUSED = _campaign(
+    status="in-progress",
+    updatedAt="2030-01-15T15:04:00.000Z",
+    calls={CALL_IDS[0]: CALL_ENDED, CALL_IDS[1]: _call(1, attempt=1)},
+    callsCounterScheduled=1,
+    callsCounterEnded=1,
+    callingWindow=WINDOW,
+    retryPlan={
+        "retryOn": ["no-answer", "busy"],
+        "maxAttempts": 3,
+        "delay": {"type": "fixed", "seconds": 3600},
+    },
+    pausedAt="2030-01-15T15:04:00.000Z",
+    pausedBy="engine",
+    pauseReason="10 of the last 11 attempts failed at the provider "
+    "(most often call.start.error-get-phone-number)",
+)
+CAMPAIGN_RESUMED = {
+    **{
+        k: v for k, v in CAMPAIGN_PAUSED.items() if k not in ("pausedAt", "pausedBy", "pauseReason")
+    },
+    "resumedAt": "2030-01-15T15:20:00.000Z",
+    "updatedAt": "2030-01-15T15:20:00.000Z",
+}
+PROGRESS = {
+    "campaignId": CAMPAIGN_ID,
+    "status": "in-progress",
+    "at": "2030-01-15T15:30:00.000Z",
+    "calls": {
+        "total": 1200,
+        "waiting": 700,
+        "callableNow": 180,
+        "outsideCallingHours": 500,
+        "retryPending": 20,
+        "noCapacityRetry": 0,
+        "dialing": 0,
+        "queued": 2,
+        "inProgress": 8,
+        "ended": 490,
+    },
+    "contacts": {
+        "pending": 680,
+        "dispatched": 10,
+        "completed": 490,
+        "failed": 0,
+        "skipped": 0,
+        "predialFailed": 0,
+    },
+    "rate": {"windowSeconds": 300.0, "placed": 42, "ended": 40, "placedPerMinute": 8.4},
+    "eta": {
+        "remainingCalls": 700,
+        "typicalCallSeconds": 71.5,
+        "typicalCallSource": "campaign-median",
+        "estimatedFinishAt": "2030-01-15T19:05:00.000Z",
+    },
+    "concurrency": {
+        "maxConcurrency": 10,
+        "inFlight": 10,
+        "orgLimit": 10,
+        "orgInFlight": 10,
+        "available": 0,
+    },
+    "callingWindow": {
+        "window": WINDOW,
+        "zones": [
+            {
+                "timeZones": ["America/New_York"],
+                "waiting": 200,
+                "open": True,
+                "closesAt": "2030-01-16T01:00:00.000Z",
+            },
+            {
+                "timeZones": ["America/Los_Angeles"],
+                "waiting": 500,
+                "open": False,
+                "opensAt": "2030-01-15T17:00:00.000Z",
+            },
+        ],
+    },
+    "blockedBy": [
+        {
+            "reason": "outside-calling-hours",
+            "message": "500 calls are outside calling hours until 2030-01-15T17:00:00.000Z "
+            "(the first).",
+            "until": "2030-01-15T17:00:00.000Z",
+            "calls": 500,
+        },
+        {
+            "reason": "campaign-concurrency-limit",
+            "message": "maxConcurrency 10/10 in use; 180 calls wait for a slot.",
+            "calls": 180,
+        },
+    ],
+}
+
+
 def _page(results: list[dict[str, Any]], sort_order: str) -> dict[str, Any]:
     return {
         "results": results,
@@ -161,6 +264,11 @@ SUCCESS_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/{id}/calls/{callId}"): _examples(ended=("An ended call", CALL_ENDED)),
     ("get", "/{id}/events"): _examples(
         history=("Created, started, ended by the user", _page(HISTORY, "ASC"))
+    ),
+    ("post", "/{id}/pause"): _examples(paused=("Paused (by the breaker here)", CAMPAIGN_PAUSED)),
+    ("post", "/{id}/resume"): _examples(resumed=("Resumed", CAMPAIGN_RESUMED)),
+    ("get", "/{id}/progress"): _examples(
+        progress=("Some contacts wait for their morning, the rest for a slot", PROGRESS)
     ),
 }
 

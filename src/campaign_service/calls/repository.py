@@ -10,14 +10,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from campaign_service.calls.ended_reasons import CANCELLED_BEFORE_PLACED, require_known
+from campaign_service.calls.ended_reasons import (
+    CANCELLED_BEFORE_PLACED,
+    CAPACITY_WINDOW_CLOSED,
+    require_known,
+)
+from campaign_service.calls.outcomes import group_table
 from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.campaigns.state import CampaignStatus
 from campaign_service.db import predicates as p
@@ -28,6 +33,7 @@ from campaign_service.telephony.base import StatusReport
 SCHEDULED = CallStatus.SCHEDULED.value
 ENDED = CallStatus.ENDED.value
 RUNNING = CampaignStatus.IN_PROGRESS.value
+_RETRY_REASONS, _RETRY_GROUP_NAMES = group_table()
 
 
 @dataclass(frozen=True)
@@ -45,8 +51,9 @@ class ClaimedCall:
     workflow_id: str | None
     squad_id: str | None
     extra_config: dict[str, Any]
-    # Whether the campaign was still running when the lease was taken. A lease recovered from
-    # a dead dispatcher after its campaign ended must not become a new dial.
+    # Whether the call could still be dialed when the lease was taken: its campaign running
+    # and not paused, the call inside its calling hours. A lease recovered from a dead
+    # dispatcher after that stopped being true must not become a new dial.
     campaign_running: bool = True
     # Set when a check right before the dial screened the call out (it must not be dialed).
     screened: SkipReason | None = None
@@ -68,9 +75,12 @@ class CallChange:
 _INSERT_CALLS = text(
     f"""
     INSERT INTO calls (id, campaign_id, org_id, position, dial_plan_index, phone_number_id,
-                       customer, status, created_at, updated_at)
+                       customer, status, created_at, updated_at, time_zones, window_closes_at)
     SELECT gen_random_uuid(), :campaign, :org, (customer.ord - 1)::int, entry.index,
-           entry.phone_number_id, customer.value, '{SCHEDULED}', :now, :now
+           entry.phone_number_id, customer.value, '{SCHEDULED}', :now, :now,
+           string_to_array((CAST(:zones AS text[]))[customer.ord], ','),
+           -- With calling hours, the first stretch is computed once the campaign runs.
+           CASE WHEN CAST(:zones AS text[]) IS NULL THEN NULL ELSE CAST(:now AS timestamptz) END
     FROM jsonb_array_elements(CAST(:customers AS jsonb)) WITH ORDINALITY AS customer(value, ord)
     JOIN unnest(CAST(:firsts AS int[]), CAST(:lasts AS int[]), CAST(:indexes AS int[]),
                 CAST(:numbers AS text[])) AS entry(first, last, index, phone_number_id)
@@ -86,12 +96,14 @@ async def insert_calls(
     org_id: uuid.UUID,
     entries: list[dict[str, Any]],
     now: datetime,
+    time_zones: Sequence[tuple[str, ...]] | None = None,
 ) -> None:
     """One call row per customer, numbered in upload (= dial) order across the entries.
 
     `entries` are `{"index": dial-plan index or None, "phoneNumberId": ..., "customers": [...]}`.
     All customers travel as one JSON array, and each entry as the range of positions it
-    covers; PostgreSQL expands them in a single statement.
+    covers; PostgreSQL expands them in a single statement. With calling hours, `time_zones`
+    gives each customer's zones, in the same order.
     """
     customers: list[Any] = []
     firsts, lasts, indexes, numbers = [], [], [], []
@@ -116,6 +128,7 @@ async def insert_calls(
             "indexes": indexes,
             "numbers": numbers,
             "now": now,
+            "zones": None if time_zones is None else [",".join(z) for z in time_zones],
         },
     )
 
@@ -149,10 +162,8 @@ async def orgs_with_due_calls(session: AsyncSession, *, now: datetime) -> list[u
         text(
             f"""
             SELECT DISTINCT c.org_id FROM campaigns c
-            WHERE c.status = '{RUNNING}' AND EXISTS (
-                SELECT 1 FROM calls k
-                WHERE k.campaign_id = c.id AND {p.waiting("k")}
-                  AND (k.next_attempt_at IS NULL OR k.next_attempt_at <= :now))
+            WHERE c.status = '{RUNNING}' AND c.paused_at IS NULL AND EXISTS (
+                SELECT 1 FROM calls k WHERE k.campaign_id = c.id AND {p.callable_now("k")})
             """
         ),
         {"now": now},
@@ -163,15 +174,16 @@ async def orgs_with_due_calls(session: AsyncSession, *, now: datetime) -> list[u
 async def running_campaigns_for_claim(
     session: AsyncSession, *, org_id: uuid.UUID
 ) -> list[tuple[uuid.UUID, int]]:
-    """The org's in-progress campaigns, oldest first, as (id, maxConcurrency).
+    """The org's in-progress campaigns that are not paused, oldest first, as (id,
+    maxConcurrency).
 
-    FOR SHARE: a user ending a campaign (FOR UPDATE) waits for this claim, or this claim
-    waits for the end and then sees the campaign is no longer in progress."""
+    FOR SHARE: a user ending or pausing a campaign (FOR UPDATE) waits for this claim, or this
+    claim waits for the end or pause and then sees the campaign is no longer dialing."""
     rows = await session.execute(
         text(
             f"""
             SELECT id, max_concurrency FROM campaigns
-            WHERE org_id = :org AND status = '{RUNNING}'
+            WHERE org_id = :org AND status = '{RUNNING}' AND paused_at IS NULL
             ORDER BY started_at, id FOR SHARE
             """
         ),
@@ -213,7 +225,8 @@ async def in_flight_counts(
 _CLAIM_COLUMNS = f"""
     k.id, k.campaign_id, k.org_id, k.position, k.phone_number_id, k.customer, k.attempts,
     c.assistant_id, c.workflow_id, c.squad_id, c.extra_config,
-    c.status = '{RUNNING}' AS campaign_running
+    (c.status = '{RUNNING}' AND c.paused_at IS NULL
+     AND (k.window_closes_at IS NULL OR k.window_closes_at > :now)) AS campaign_running
 """
 
 
@@ -280,8 +293,7 @@ async def lease_due_calls(
     """Lease the campaign's next `count` waiting calls, in position (dial) order."""
     picked = f"""
         SELECT id FROM calls
-        WHERE campaign_id = :campaign AND {p.waiting()}
-          AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
+        WHERE campaign_id = :campaign AND {p.callable_now()}
         ORDER BY position LIMIT :count FOR UPDATE SKIP LOCKED
     """
     params = {"campaign": campaign_id, "count": count}
@@ -412,6 +424,41 @@ async def end_screened_calls(
 
 # ---- status changes ----
 
+# The next attempt at a contact whose call just ended with an outcome its campaign's retry
+# plan retries (extension). Written by the statement that ends the call, so a crash can
+# neither lose it nor make it twice; the delay is `retry_plan.delay.seconds`, doubled per
+# attempt already made when the delay type is `backoff` (see campaigns/retries.py). FOR SHARE
+# on the campaign: a user ending it either commits first (then no retry is made) or waits
+# for this statement (then its sweep of waiting calls ends the retry too).
+_NEXT_ATTEMPTS = f"""
+    retry_groups AS (
+        SELECT * FROM unnest(CAST(:retry_reasons AS text[]), CAST(:retry_groups AS text[]))
+                      AS g(reason, grp)
+    ), retrying AS (
+        SELECT ch.id, c.retry_plan AS plan, c.calling_window IS NOT NULL AS windowed
+        FROM changed ch JOIN campaigns c ON c.id = ch.campaign_id
+        WHERE ch.to_status = '{ENDED}' AND c.status = '{RUNNING}' AND c.retry_plan IS NOT NULL
+          AND EXISTS (SELECT 1 FROM retry_groups g WHERE g.reason = ch.reason
+                      AND c.retry_plan -> 'retryOn' @> jsonb_build_array(g.grp))
+        FOR SHARE OF c
+    ), next_attempts AS (
+        INSERT INTO calls (id, campaign_id, org_id, position, dial_plan_index, phone_number_id,
+                           customer, status, created_at, updated_at, attempt_number,
+                           contact_id, time_zones, next_attempt_at, capacity_since,
+                           window_closes_at)
+        SELECT gen_random_uuid(), k.campaign_id, k.org_id, k.position, k.dial_plan_index,
+               k.phone_number_id, k.customer, '{SCHEDULED}', :now, :now, k.attempt_number + 1,
+               COALESCE(k.contact_id, k.id), k.time_zones, due.at, due.at,
+               CASE WHEN r.windowed THEN CAST(:now AS timestamptz) END
+        FROM calls k JOIN retrying r ON r.id = k.id
+        CROSS JOIN LATERAL (SELECT CAST(:now AS timestamptz) + make_interval(secs =>
+            (r.plan -> 'delay' ->> 'seconds')::float8
+            * CASE WHEN r.plan -> 'delay' ->> 'type' = 'backoff'
+                   THEN power(2, k.attempt_number - 1) ELSE 1 END) AS at) due
+        WHERE k.attempt_number < (r.plan ->> 'maxAttempts')::int
+        ON CONFLICT DO NOTHING
+    )"""
+
 _APPLY = text(
     f"""
     WITH report AS (
@@ -445,7 +492,7 @@ _APPLY = text(
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, from_status, to_status, reason, :source, :now FROM changed
-    )
+    ), {_NEXT_ATTEMPTS}
     SELECT id, campaign_id, org_id, from_status, to_status FROM changed
     """
 )
@@ -482,6 +529,8 @@ async def apply_status_reports(
                 "provider_call_ids": [r.provider_call_id for r in batch],
                 "source": source,
                 "now": now,
+                "retry_reasons": _RETRY_REASONS,
+                "retry_groups": _RETRY_GROUP_NAMES,
             },
         )
         changes.extend(
@@ -537,3 +586,160 @@ async def end_unplaced_calls(
         },
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# ---- calling hours and the capacity window (extensions) ----
+
+
+@dataclass(frozen=True)
+class WindowGroup:
+    """Waiting calls of one campaign that need their next stretch of calling hours, alike in
+    zones and in the earliest moment they may be called (`from_at`)."""
+
+    campaign_id: uuid.UUID
+    calling_window: dict[str, Any]
+    time_zones: tuple[str, ...]
+    from_at: datetime
+    calls: int
+
+
+async def windows_to_roll(session: AsyncSession, *, now: datetime) -> list[WindowGroup]:
+    """Groups of waiting calls of running campaigns whose stretch of calling hours closed
+    (or was never computed)."""
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT k.campaign_id, c.calling_window, k.time_zones,
+                   GREATEST(k.next_attempt_at, :now) AS from_at, count(*) AS calls
+            FROM calls k JOIN campaigns c ON c.id = k.campaign_id
+            WHERE {p.window_to_roll("k")} AND c.status = '{RUNNING}'
+              AND c.calling_window IS NOT NULL
+            GROUP BY 1, 2, 3, 4
+            """
+        ),
+        {"now": now},
+    )
+    return [
+        WindowGroup(r.campaign_id, r.calling_window, tuple(r.time_zones or ()), r.from_at, r.calls)
+        for r in rows
+    ]
+
+
+_ROLL = text(
+    f"""
+    WITH plan AS (
+        SELECT * FROM unnest(CAST(:campaigns AS uuid[]), CAST(:zones AS text[]),
+                             CAST(:froms AS timestamptz[]), CAST(:opens AS timestamptz[]),
+                             CAST(:closes AS timestamptz[]))
+                      AS p(campaign_id, zones, from_at, opens, closes)
+    ), target AS (
+        SELECT k.id, p.opens, p.closes FROM calls k JOIN plan p
+          ON k.campaign_id = p.campaign_id AND array_to_string(k.time_zones, ',') = p.zones
+         AND GREATEST(k.next_attempt_at, :now) = p.from_at
+        WHERE {p.window_to_roll("k")}
+        ORDER BY k.id FOR UPDATE OF k SKIP LOCKED
+    ), rolled AS (
+        UPDATE calls k SET next_attempt_at = t.opens, window_closes_at = t.closes,
+                           capacity_since = t.opens, updated_at = :now
+        FROM target t WHERE k.id = t.id AND t.opens IS NOT NULL
+        RETURNING k.id
+    ), ended AS (
+        UPDATE calls k SET status = '{ENDED}', ended_reason = :ended_reason, ended_at = :now,
+                           skip_reason = :skip_reason, next_attempt_at = NULL,
+                           window_closes_at = NULL, updated_at = :now
+        FROM target t WHERE k.id = t.id AND t.opens IS NULL
+        RETURNING k.id, k.campaign_id
+    ), logged AS (
+        INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
+                                 source, created_at)
+        SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :ended_reason, 'engine', :now
+        FROM ended
+    )
+    SELECT (SELECT count(*) FROM rolled) AS rolled, (SELECT count(*) FROM ended) AS ended
+    """
+)
+
+
+async def roll_windows(
+    session: AsyncSession,
+    *,
+    plan: Sequence[tuple[WindowGroup, tuple[datetime, datetime] | None]],
+    now: datetime,
+) -> tuple[int, int]:
+    """Give each group its next stretch of calling hours (they become claimable when it
+    opens, and their capacity clock starts then). A group whose zones share no calling hours
+    is ended unplaced (skipReason no-calling-hours). Returns (rolled, ended)."""
+    if not plan:
+        return 0, 0
+    row = (
+        await session.execute(
+            _ROLL,
+            {
+                "campaigns": [g.campaign_id for g, _ in plan],
+                "zones": [",".join(g.time_zones) for g, _ in plan],
+                "froms": [g.from_at for g, _ in plan],
+                "opens": [None if w is None else w[0] for _, w in plan],
+                "closes": [None if w is None else w[1] for _, w in plan],
+                "now": now,
+                "ended_reason": CANCELLED_BEFORE_PLACED,
+                "skip_reason": SkipReason.NO_CALLING_HOURS.value,
+            },
+        )
+    ).one()
+    return int(row.rolled), int(row.ended)
+
+
+_END_PAST_CAPACITY = text(
+    f"""
+    WITH expired AS (
+        SELECT k.id FROM calls k JOIN campaigns c ON c.id = k.campaign_id
+        WHERE c.status = '{RUNNING}' AND {p.waiting("k")}
+          AND (c.latest_at <= :now
+               OR (c.paused_at IS NULL AND c.started_at <= :cutoff
+                   AND (k.capacity_since IS NULL OR k.capacity_since <= :cutoff)
+                   AND (k.window_closes_at IS NULL OR k.window_closes_at > :now)))
+        ORDER BY k.id FOR UPDATE OF k SKIP LOCKED
+    ), ended AS (
+        UPDATE calls k SET status = '{ENDED}', ended_reason = :reason, ended_at = :now,
+                           next_attempt_at = NULL, window_closes_at = NULL, updated_at = :now
+        FROM expired e WHERE k.id = e.id
+        RETURNING k.id, k.campaign_id
+    )
+    INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
+                             source, created_at)
+    SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, 'engine', :now FROM ended
+    """
+)
+
+
+async def end_calls_past_capacity_window(
+    session: AsyncSession, *, now: datetime, window_seconds: float
+) -> int:
+    """End (never placed, endedReason concurrency-limit-reached) the waiting calls whose
+    capacity window closed: `window_seconds` after they became callable (their campaign's
+    start, their retry time, the opening of their calling hours or the campaign's resume,
+    whichever is latest), or their campaign's latestAt. A paused campaign's clock stands
+    still (its resume restarts it); calls outside their calling hours do not wait for a slot."""
+    result = await session.execute(
+        _END_PAST_CAPACITY,
+        {
+            "now": now,
+            "cutoff": now - timedelta(seconds=window_seconds),
+            "reason": CAPACITY_WINDOW_CLOSED,
+        },
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def restart_capacity_clock(
+    session: AsyncSession, *, campaign_id: uuid.UUID, now: datetime
+) -> None:
+    """A resumed campaign's waiting calls start a fresh capacity window now (a retry still
+    due later keeps its own, later start)."""
+    await session.execute(
+        text(
+            f"UPDATE calls SET capacity_since = GREATEST(capacity_since, :now)"
+            f" WHERE campaign_id = :c AND {p.waiting()}"
+        ),
+        {"c": campaign_id, "now": now},
+    )

@@ -31,8 +31,24 @@ class CallDetails(OutputModel):
     skipReason: SkipReason | None = Field(
         default=None,
         description="Extension: why the call was screened out right before its dial, if it was "
-        "(`predial-ineligible`, `predial-failed`, `do-not-call`); it then ended unplaced with "
+        "(`predial-ineligible`, `predial-failed`, `do-not-call`, or `no-calling-hours` when its "
+        "number's time zones share no calling hours); it then ended unplaced with "
         "endedReason `scheduled-call-deleted`.",
+    )
+    attempt: int | None = Field(
+        default=None,
+        description="Extension: which attempt at this contact the record is (1 = the first; "
+        "the campaign's retryPlan adds more).",
+    )
+    contactId: str | None = Field(
+        default=None,
+        description="Extension: on a retry, the contact's first call record (the v2 contact "
+        "ID); absent on the first attempt, whose own ID it is.",
+    )
+    nextAttemptAt: Timestamp | None = Field(
+        default=None,
+        description="Extension: for a waiting call, when it may be placed next (the opening "
+        "of its calling hours, its retry time, or a retry after a provider without capacity).",
     )
     startedAt: Timestamp | None = Field(
         default=None, description="When the call was placed with the telephony provider."

@@ -58,3 +58,5 @@ class SkipReason(StrEnum):
     PREDIAL_INELIGIBLE = "predial-ineligible"  # the user's server answered {"eligible": false}
     PREDIAL_FAILED = "predial-failed"  # the user's server gave no valid answer (fails closed)
     DO_NOT_CALL = "do-not-call"  # the number is on the org's do-not-call list
+    # The number's time zones share no calling hours (extension: local calling hours).
+    NO_CALLING_HOURS = "no-calling-hours"

@@ -4,6 +4,9 @@ Every status change (the user's end and delete, the engine's start and finish) g
 `move_campaigns`: it takes the allowed source stages from the transition table in `state`
 when it writes, compare-and-sets (a campaign that moved meanwhile is simply not moved again),
 and appends a `campaign_events` row per campaign in the same statement.
+
+Pauses (an extension) are not moves: a paused campaign stays in-progress. `pause` and
+`resume` compare-and-set its pause flag the same way, with a history row each.
 """
 
 from __future__ import annotations
@@ -21,8 +24,12 @@ from campaign_service.campaigns import repository as repo
 from campaign_service.campaigns.repository import Moved
 from campaign_service.campaigns.state import (
     CampaignEndedReason,
+    CampaignStatus,
     Cause,
+    PauseSource,
     Stage,
+    require_pausable,
+    require_resumable,
     require_transition,
     sources_of,
     user_end_reason,
@@ -152,3 +159,70 @@ async def finish_completed_campaigns(session: AsyncSession, *, now: datetime) ->
             ended_reason=CampaignEndedReason.ENDED_SUCCESS,
         )
     return finished
+
+
+async def pause(
+    session: AsyncSession,
+    *,
+    campaign_id: uuid.UUID,
+    source: PauseSource,
+    reason: str | None,
+    now: datetime,
+) -> bool:
+    """Pause a running campaign (no new calls; calls in progress finish); False if it was not
+    running or already paused. Claims hold the campaign FOR SHARE, so once this commits no
+    claim for it is in progress and none starts."""
+    cause = Cause.PAUSED_BY_USER if source is PauseSource.USER else Cause.PAUSED_BY_BREAKER
+    return await repo.set_paused(
+        session,
+        campaign_id=campaign_id,
+        paused=True,
+        cause=cause.value,
+        source=source.value,
+        reason=reason,
+        now=now,
+    )
+
+
+async def pause_by_user(
+    session: AsyncSession,
+    *,
+    campaign_id: uuid.UUID,
+    current: CampaignStatus,
+    paused: bool,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    """The user pauses the campaign (locked by the caller)."""
+    require_pausable(current, paused=paused)
+    if not await pause(
+        session, campaign_id=campaign_id, source=PauseSource.USER, reason=reason, now=now
+    ):
+        raise RuntimeError(f"campaign {campaign_id} could not be paused")
+
+
+async def resume_by_user(
+    session: AsyncSession,
+    *,
+    campaign_id: uuid.UUID,
+    org_id: uuid.UUID,
+    current: CampaignStatus,
+    paused: bool,
+    now: datetime,
+) -> None:
+    """The user resumes a paused campaign (locked by the caller), whoever paused it: dialing
+    goes on, and its waiting calls get a fresh capacity window."""
+    require_resumable(current, paused=paused)
+    resumed = await repo.set_paused(
+        session,
+        campaign_id=campaign_id,
+        paused=False,
+        cause=Cause.RESUMED_BY_USER.value,
+        source=PauseSource.USER.value,
+        reason=None,
+        now=now,
+    )
+    if not resumed:
+        raise RuntimeError(f"campaign {campaign_id} could not be resumed")
+    await calls.restart_capacity_clock(session, campaign_id=campaign_id, now=now)
+    await notify_dispatchers(session, org_id)

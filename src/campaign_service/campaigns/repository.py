@@ -17,14 +17,20 @@ from campaign_service.campaigns.state import CampaignStatus, Stage
 from campaign_service.db import predicates as p
 from campaign_service.db.models import Campaign
 
+RUNNING = CampaignStatus.IN_PROGRESS.value
+
 
 async def get_campaign(
-    session: AsyncSession, *, org_id: uuid.UUID, campaign_id: uuid.UUID, for_update: bool = False
+    session: AsyncSession,
+    *,
+    org_id: uuid.UUID | None,
+    campaign_id: uuid.UUID,
+    for_update: bool = False,
 ) -> Campaign | None:
-    """A live (not archived) campaign of this org."""
-    stmt = select(Campaign).where(
-        Campaign.id == campaign_id, Campaign.org_id == org_id, Campaign.archived_at.is_(None)
-    )
+    """A live (not archived) campaign of this org (of any org with None: the CLI's)."""
+    stmt = select(Campaign).where(Campaign.id == campaign_id, Campaign.archived_at.is_(None))
+    if org_id is not None:
+        stmt = stmt.where(Campaign.org_id == org_id)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -92,25 +98,6 @@ async def due_to_start(session: AsyncSession, *, now: datetime) -> list[tuple[uu
         {"now": now},
     )
     return [(r.id, r.has_schedule_plan) for r in rows]
-
-
-async def with_closed_capacity_window(
-    session: AsyncSession, *, now: datetime, window_seconds: float
-) -> list[uuid.UUID]:
-    """In-progress campaigns whose capacity window has closed: `window_seconds` after their
-    start, or latestAt, whichever comes first."""
-    rows = await session.execute(
-        text(
-            f"""
-            SELECT id FROM campaigns
-            WHERE status = '{CampaignStatus.IN_PROGRESS.value}'
-              AND LEAST(started_at + make_interval(secs => :window),
-                        COALESCE(latest_at, 'infinity')) <= :now
-            """
-        ),
-        {"now": now, "window": window_seconds},
-    )
-    return list(rows.scalars().all())
 
 
 async def with_every_call_ended(session: AsyncSession) -> list[tuple[uuid.UUID, bool]]:
@@ -218,3 +205,64 @@ async def record_created(
             "now": now,
         },
     )
+
+
+# ---- pauses (extension): the campaign stays in-progress, flagged, with a history row ----
+
+_PAUSE = text(
+    f"""
+    WITH target AS (
+        SELECT id FROM campaigns WHERE id = :id AND status = '{RUNNING}' AND paused_at IS NULL
+        FOR UPDATE
+    ), paused AS (
+        UPDATE campaigns c SET paused_at = :now, paused_by = :source, pause_reason = :reason,
+                               updated_at = :now
+        FROM target t WHERE c.id = t.id
+        RETURNING c.id
+    ), logged AS (
+        INSERT INTO campaign_events (campaign_id, from_stage, to_stage, cause, source, reason,
+                                     created_at)
+        SELECT id, '{RUNNING}', '{RUNNING}', :cause, :source, :reason, :now FROM paused
+    )
+    SELECT count(*) FROM paused
+    """
+)
+
+_RESUME = text(
+    f"""
+    WITH target AS (
+        SELECT id FROM campaigns
+        WHERE id = :id AND status = '{RUNNING}' AND paused_at IS NOT NULL
+        FOR UPDATE
+    ), resumed AS (
+        UPDATE campaigns c SET paused_at = NULL, paused_by = NULL, pause_reason = NULL,
+                               resumed_at = :now, updated_at = :now
+        FROM target t WHERE c.id = t.id
+        RETURNING c.id
+    ), logged AS (
+        INSERT INTO campaign_events (campaign_id, from_stage, to_stage, cause, source, reason,
+                                     created_at)
+        SELECT id, '{RUNNING}', '{RUNNING}', :cause, :source, :reason, :now FROM resumed
+    )
+    SELECT count(*) FROM resumed
+    """
+)
+
+
+async def set_paused(
+    session: AsyncSession,
+    *,
+    campaign_id: uuid.UUID,
+    paused: bool,
+    cause: str,
+    source: str,
+    reason: str | None,
+    now: datetime,
+) -> bool:
+    """Compare-and-set the pause flag of a running campaign, with its history row; False
+    when the campaign was not running or already in the state asked for."""
+    result = await session.execute(
+        _PAUSE if paused else _RESUME,
+        {"id": campaign_id, "cause": cause, "source": source, "reason": reason, "now": now},
+    )
+    return bool(result.scalar_one())

@@ -21,6 +21,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from campaign_service.calls.schemas import CallDetails
+from campaign_service.campaigns.schemas_control import (
+    CallingWindow,
+    Feasibility,
+    RetryPlan,
+    TimeZoneName,
+)
 from campaign_service.campaigns.state import CampaignEndedReason, CampaignStatus
 from campaign_service.schema_types import (
     MAX_PAGE,
@@ -99,6 +105,25 @@ DESC = {
     "predialPlan": "Opts in to the campaign.predial webhook. Requires server.",
 }
 
+CALLING_WINDOW = (
+    "Extension: local calling hours. A call is placed only while the contact's local time "
+    "(its timeZone, else its number's zone, else fallbackTimeZone) is inside the window; "
+    "contacts outside it wait. Set at creation."
+)
+RETRY_PLAN = (
+    "Extension: call a contact again after an outcome in retryOn, up to maxAttempts in "
+    "total, after the delay and inside the calling window. Each attempt is its own call "
+    "record. Set at creation."
+)
+PAUSE_FIELDS = {
+    "pausedAt": "Extension: when the campaign was paused (absent unless paused). A paused "
+    "campaign stays in-progress and places no new calls; calls in progress finish.",
+    "pausedBy": "Extension: who paused it: `user` (API or CLI) or `engine` (its breaker, when "
+    "most recent attempts failed at the provider).",
+    "pauseReason": "Extension: why it was paused.",
+    "resumedAt": "Extension: when it was last resumed.",
+}
+
 COUNTER_NOTE = (
     " Counted live from the campaign's call records: scheduled + queued + inProgress + ended "
     "always equals the number of calls."
@@ -150,6 +175,11 @@ class CreateCustomerDTO(InputModel):
         default=None,
         max_length=40,
         description="This is the external ID of the customer.",
+    )
+    timeZone: TimeZoneName | None = Field(
+        default=None,
+        description="Extension: the customer's IANA time zone, for the campaign's "
+        "callingWindow (without it, the zone is derived from the number).",
     )
 
     @field_validator("number")
@@ -266,6 +296,8 @@ class CreateCampaignDTO(InputModel):
     server: dict[str, Any] | None = _d("server")
     serverMessages: list[ServerMessage] | None = _d("serverMessages")
     predialPlan: PredialPlan | None = _d("predialPlan")
+    callingWindow: CallingWindow | None = Field(default=None, description=CALLING_WINDOW)
+    retryPlan: RetryPlan | None = Field(default=None, description=RETRY_PLAN)
 
     @model_validator(mode="after")
     def _check_rules(self) -> CreateCampaignDTO:
@@ -388,6 +420,20 @@ class Campaign(OutputModel):
     server: dict[str, Any] | None = Field(default=None, description=DESC["server"])
     serverMessages: list[str] | None = Field(default=None, description=DESC["serverMessages"])
     predialPlan: dict[str, Any] | None = Field(default=None, description=DESC["predialPlan"])
+    callingWindow: CallingWindow | None = Field(default=None, description=CALLING_WINDOW)
+    retryPlan: RetryPlan | None = Field(default=None, description=RETRY_PLAN)
+    pausedAt: Timestamp | None = Field(default=None, description=PAUSE_FIELDS["pausedAt"])
+    pausedBy: Literal["user", "engine"] | None = Field(
+        default=None, description=PAUSE_FIELDS["pausedBy"]
+    )
+    pauseReason: str | None = Field(default=None, description=PAUSE_FIELDS["pauseReason"])
+    resumedAt: Timestamp | None = Field(default=None, description=PAUSE_FIELDS["resumedAt"])
+    feasibility: Feasibility | None = Field(
+        default=None,
+        description="Extension: the estimate made at creation of whether the campaign can "
+        "finish before schedulePlan.latestAt, from its audience, calling hours, concurrency "
+        "and a typical call length. Never an error.",
+    )
 
 
 class CampaignPaginatedResponse(OutputModel):

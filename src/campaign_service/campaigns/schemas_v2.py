@@ -14,10 +14,14 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from campaign_service.campaigns.schemas import (
+    CALLING_WINDOW,
     DESC,
+    PAUSE_FIELDS,
+    RETRY_PLAN,
     CampaignListQuery,
     SchedulePlan,
 )
+from campaign_service.campaigns.schemas_control import CallingWindow, RetryPlan
 from campaign_service.campaigns.state import CampaignEndedReason, CampaignStatus, Stage
 from campaign_service.schema_types import (
     MAX_PAGE,
@@ -92,6 +96,14 @@ class CampaignSummary(OutputModel):
     callMetrics: CampaignCallMetrics | None = Field(
         default=None, description="Call-level outcomes (with includeCounters=true)."
     )
+    callingWindow: CallingWindow | None = Field(default=None, description=CALLING_WINDOW)
+    retryPlan: RetryPlan | None = Field(default=None, description=RETRY_PLAN)
+    pausedAt: Timestamp | None = Field(default=None, description=PAUSE_FIELDS["pausedAt"])
+    pausedBy: Literal["user", "engine"] | None = Field(
+        default=None, description=PAUSE_FIELDS["pausedBy"]
+    )
+    pauseReason: str | None = Field(default=None, description=PAUSE_FIELDS["pauseReason"])
+    resumedAt: Timestamp | None = Field(default=None, description=PAUSE_FIELDS["resumedAt"])
 
 
 class CampaignSummaryPaginatedResponse(OutputModel):
@@ -100,7 +112,9 @@ class CampaignSummaryPaginatedResponse(OutputModel):
 
 
 class CampaignContactWithOutcome(OutputModel):
-    id: str = Field(description="The contact's ID (the same as its call record's ID).")
+    id: str = Field(
+        description="The contact's ID: its first call record's ID (stable across retries)."
+    )
     number: str = Field(description="The customer's number (or SIP URI).")
     status: ContactStatus = Field(
         description="pending: not dialed yet; dispatched: being dialed or on a call; completed: "
@@ -113,6 +127,16 @@ class CampaignContactWithOutcome(OutputModel):
     callId: str | None = Field(default=None, description="Set once the contact was dispatched.")
     dispatchedAt: Timestamp | None = Field(default=None, description="When it was dispatched.")
     endedReason: str | None = Field(default=None, description="The call's endedReason.")
+    attempts: int | None = Field(
+        default=None,
+        description="Extension: call records made for this contact so far (1 without retries; "
+        "callId and the outcome are the latest attempt's).",
+    )
+    callableAt: Timestamp | None = Field(
+        default=None,
+        description="Extension: for a pending contact that is waiting (for its calling hours, "
+        "a retry delay or a slot the provider lacked), when it may be called next.",
+    )
 
 
 class CampaignContactPaginatedResponse(OutputModel):
@@ -162,7 +186,12 @@ class CampaignHistoryEntry(OutputModel):
     )
     cause: str = Field(
         description="Why it moved: created, earliest-at-reached, started-at-once, "
-        "all-calls-ended, capacity-window-closed, ended-by-user or deleted-by-user."
+        "all-calls-ended, capacity-window-closed, ended-by-user or deleted-by-user; and, "
+        "for pauses (the status stays in-progress), paused-by-user, paused-by-breaker or "
+        "resumed-by-user."
+    )
+    reason: str | None = Field(
+        default=None, description="Why it was paused, in words (the user's or the breaker's)."
     )
     source: Literal["user", "engine"] = Field(description="Who moved it.")
     detail: str = Field(description="The cause, as a sentence.")

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.calls import repository as calls
-from campaign_service.campaigns import lifecycle
+from campaign_service.campaigns import control, lifecycle
 from campaign_service.campaigns import repository as repo
 from campaign_service.campaigns.schemas import (
     DEFAULT_MAX_CONCURRENCY,
@@ -26,6 +26,7 @@ from campaign_service.campaigns.schemas import (
     DialPlanEntry,
     UpdateCampaignDTO,
 )
+from campaign_service.campaigns.schemas_control import CallingWindow
 from campaign_service.campaigns.state import (
     USER_END_REASON,
     CampaignStatus,
@@ -37,6 +38,9 @@ from campaign_service.db.notify import notify_dispatchers
 from campaign_service.errors import BadRequest, NotFound
 from campaign_service.readmodel.campaigns import EXTRA_CONFIG_FIELDS
 from campaign_service.schema_types import PaginationMeta
+
+# The call length estimates assume without observed calls (Settings.typical_call_seconds).
+DEFAULT_CALL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,14 @@ def _call_entries(
     ]
 
 
+def _control_config(dto: CreateCampaignDTO) -> dict[str, Any]:
+    """The extension settings as stored (validated, defaults filled in)."""
+    return {
+        "calling_window": dto.callingWindow.model_dump(mode="json") if dto.callingWindow else None,
+        "retry_plan": dto.retryPlan.model_dump(mode="json") if dto.retryPlan else None,
+    }
+
+
 def _check_concurrency(value: int, org: models.Org) -> None:
     if value > org.concurrency_limit:
         raise BadRequest(
@@ -99,7 +111,12 @@ def _check_concurrency(value: int, org: models.Org) -> None:
 
 
 async def create_campaign(
-    session: AsyncSession, *, org: models.Org, dto: CreateCampaignDTO, now: datetime
+    session: AsyncSession,
+    *,
+    org: models.Org,
+    dto: CreateCampaignDTO,
+    now: datetime,
+    default_call_seconds: float = DEFAULT_CALL_SECONDS,
 ) -> models.Campaign:
     """Store the campaign and one call record per customer in the caller's transaction."""
     now = _millis(now)
@@ -109,6 +126,22 @@ async def create_campaign(
     else:
         max_concurrency = min(DEFAULT_MAX_CONCURRENCY, org.concurrency_limit)
     schedule = dto.schedulePlan
+    entries = _call_entries(
+        phone_number_id=dto.phoneNumberId, customers=dto.customers, dial_plan=dto.dialPlan
+    )
+    window = dto.callingWindow
+    zones = await control.audience_zones(entries, window) if window else None
+    estimate = await control.feasibility(
+        session,
+        org=org,
+        contacts=dto.customer_count(),
+        zones=zones,
+        window=window,
+        max_concurrency=max_concurrency,
+        start=max(now, schedule.earliestAt) if schedule else now,
+        latest_at=schedule.latestAt if schedule else None,
+        default_call_seconds=default_call_seconds,
+    )
     campaign = await repo.insert_campaign(
         session,
         {
@@ -132,15 +165,14 @@ async def create_campaign(
             "extra_config": dto.model_dump(
                 include=set(EXTRA_CONFIG_FIELDS), exclude_none=True, mode="json"
             ),
+            **_control_config(dto),
+            "feasibility": estimate.model_dump(mode="json", exclude_none=True),
             "created_at": now,
             "updated_at": now,
         },
     )
-    entries = _call_entries(
-        phone_number_id=dto.phoneNumberId, customers=dto.customers, dial_plan=dto.dialPlan
-    )
     await calls.insert_calls(
-        session, campaign_id=campaign.id, org_id=org.id, entries=entries, now=now
+        session, campaign_id=campaign.id, org_id=org.id, entries=entries, now=now, time_zones=zones
     )
     await lifecycle.record_created(session, campaign_id=campaign.id, now=now)
     await notify_dispatchers(session, org.id)
@@ -244,13 +276,21 @@ async def _replace_audience(
         )
     if dto.dialPlan is not None:
         # Nothing has been dialed while scheduled, so the audience is replaced outright.
+        entries = _call_entries(phone_number_id=None, customers=None, dial_plan=dto.dialPlan)
+        window = campaign.calling_window
+        zones = (
+            await control.audience_zones(entries, CallingWindow.model_validate(window))
+            if window
+            else None
+        )
         await calls.delete_unplaced_calls(session, campaign_id=campaign.id)
         await calls.insert_calls(
             session,
             campaign_id=campaign.id,
             org_id=campaign.org_id,
-            entries=_call_entries(phone_number_id=None, customers=None, dial_plan=dto.dialPlan),
+            entries=entries,
             now=now,
+            time_zones=zones,
         )
 
 

@@ -50,6 +50,17 @@ class Cause(StrEnum):
     CAPACITY_WINDOW_CLOSED = "capacity-window-closed"
     ENDED_BY_USER = "ended-by-user"
     DELETED_BY_USER = "deleted-by-user"
+    # Pauses (extension): the campaign stays in-progress; its history row records the pause.
+    PAUSED_BY_USER = "paused-by-user"
+    PAUSED_BY_BREAKER = "paused-by-breaker"
+    RESUMED_BY_USER = "resumed-by-user"
+
+
+class PauseSource(StrEnum):
+    """Who paused a campaign: the user (API or CLI) or the engine (its breaker)."""
+
+    USER = "user"
+    ENGINE = "engine"
 
 
 TRANSITIONS: dict[Stage, frozenset[Stage]] = {
@@ -74,6 +85,11 @@ DETAIL: dict[Cause, str] = {
     "slot were not placed, and every placed call has ended.",
     Cause.ENDED_BY_USER: "Ended by the user; calls not yet placed were cancelled.",
     Cause.DELETED_BY_USER: "Deleted by the user; kept, but hidden from get and list.",
+    Cause.PAUSED_BY_USER: "Paused by the user: no new calls are placed; calls in progress finish.",
+    Cause.PAUSED_BY_BREAKER: "Paused by the engine's breaker: most recent attempts failed at "
+    "the provider.",
+    Cause.RESUMED_BY_USER: "Resumed by the user: dialing goes on; waiting calls get a fresh "
+    "capacity window.",
 }
 
 
@@ -106,3 +122,19 @@ def require_config_editable(current: CampaignStatus, fields: set[str]) -> None:
         raise BadRequest(
             f"campaign is {current.value}; {names} can only be updated while it is scheduled"
         )
+
+
+def require_pausable(current: CampaignStatus, *, paused: bool) -> None:
+    """Only a running campaign that is not paused yet can be paused."""
+    if current is not CampaignStatus.IN_PROGRESS:
+        raise BadRequest(f"campaign is {current.value}; only an in-progress campaign can be paused")
+    if paused:
+        raise BadRequest("campaign is already paused")
+
+
+def require_resumable(current: CampaignStatus, *, paused: bool) -> None:
+    """Only a paused (hence running) campaign can be resumed."""
+    if current is CampaignStatus.ENDED:
+        raise BadRequest("campaign is ended and cannot be resumed")
+    if not paused:
+        raise BadRequest("campaign is not paused")

@@ -23,11 +23,11 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign_service.calls.status import CallStatus, SkipReason
-from campaign_service.campaigns.state import CampaignStatus, Stage
+from campaign_service.campaigns.state import CampaignStatus, PauseSource, Stage
 from campaign_service.db import predicates
 from campaign_service.db.base import Base
 
@@ -104,6 +104,16 @@ class Campaign(Base):
     # Opaque config echoed back as given: assistantOverrides, squadOverrides, server,
     # serverMessages, predialPlan.
     extra_config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
+    # Extensions: local calling hours and the retry plan as given (validated JSON), and the
+    # feasibility estimate made at creation. None is SQL NULL (the engine tests IS NULL).
+    calling_window: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    retry_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    feasibility: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    # Extension: a running campaign that is paused places no new calls.
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_by: Mapped[str | None] = mapped_column(String(20))
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    resumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -113,6 +123,7 @@ class Campaign(Base):
     __table_args__ = (
         CheckConstraint(predicates.status_in("status", CampaignStatus), name="status_valid"),
         CheckConstraint("max_concurrency BETWEEN 1 AND 500", name="max_concurrency_range"),
+        CheckConstraint(predicates.status_in("paused_by", PauseSource), name="paused_by_valid"),
         Index("ix_campaigns_org_created", "org_id", "created_at"),
         Index(
             "ix_campaigns_live_status",
@@ -147,6 +158,17 @@ class Call(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_call_id: Mapped[str | None] = mapped_column(Text)
     skip_reason: Mapped[str | None] = mapped_column(String(40))
+    # Retries: which attempt at the contact this record is, and the contact's first record
+    # (None on that first record itself).
+    attempt_number: Mapped[int] = mapped_column(Integer, server_default="1")
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    # Calling hours: the contact's time zones, and when the stretch of calling hours this
+    # waiting call is in closes (at or before now: it must be given its next stretch).
+    time_zones: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    window_closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When this waiting call began to wait for a free slot, if later than its campaign's
+    # start: its retry time, the opening of its calling hours, the campaign's resume.
+    capacity_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(predicates.CALL_STATUS_CHECK, name="status_valid"),
@@ -157,12 +179,25 @@ class Call(Base):
             ["campaigns.id", "campaigns.org_id"],
             name="fk_calls_campaign_id_campaigns",
         ),
-        UniqueConstraint("campaign_id", "position", name="uq_calls_campaign_position"),
+        UniqueConstraint(
+            "campaign_id", "position", "attempt_number", name="uq_calls_campaign_position_attempt"
+        ),
         Index("ix_calls_campaign_status", "campaign_id", "status"),
         Index(
             "ix_calls_due",
             "campaign_id",
             "position",
+            postgresql_where=text(predicates.waiting()),
+        ),
+        Index(
+            "ix_calls_window_closes_at",
+            "window_closes_at",
+            postgresql_where=text(f"{predicates.waiting()} AND window_closes_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_calls_waiting_since",
+            "campaign_id",
+            "capacity_since",
             postgresql_where=text(predicates.waiting()),
         ),
         Index("ix_calls_org_in_flight", "org_id", postgresql_where=text(predicates.in_flight())),
@@ -192,6 +227,8 @@ class CampaignEvent(Base):
     ended_reason: Mapped[str | None] = mapped_column(String(64))
     cause: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(40))
+    # Why, in words, where the cause alone does not say it (a pause's reason).
+    reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (

@@ -46,6 +46,27 @@ def waiting(alias: str = "") -> str:
     )
 
 
+def callable_now(alias: str = "") -> str:
+    """A waiting call that may be claimed at `:now`: its retry time has come and, with calling
+    hours, it is inside its current stretch of them (a stretch that closed needs rolling)."""
+    return (
+        f"({waiting(alias)}"
+        f" AND ({prefixed(alias, 'next_attempt_at')} IS NULL"
+        f" OR {prefixed(alias, 'next_attempt_at')} <= :now)"
+        f" AND ({prefixed(alias, 'window_closes_at')} IS NULL"
+        f" OR {prefixed(alias, 'window_closes_at')} > :now))"
+    )
+
+
+def window_to_roll(alias: str = "") -> str:
+    """A waiting call with calling hours whose current stretch has closed (or was never
+    computed): it needs its next stretch before it can be claimed."""
+    return (
+        f"({waiting(alias)} AND {prefixed(alias, 'window_closes_at')} IS NOT NULL"
+        f" AND {prefixed(alias, 'window_closes_at')} <= :now)"
+    )
+
+
 def is_open(alias: str = "") -> str:
     """A call that has not ended."""
     return status_in(prefixed(alias, "status"), in_order(OPEN))

@@ -2,7 +2,8 @@
 
 One pass (`tick`) does, each step in its own short transaction:
   1. start campaigns whose time has come;
-  2. end calls whose capacity window closed;
+  2. give waiting calls their next stretch of calling hours, end calls whose capacity window
+     closed, and pause campaigns whose breaker trips;
   3. claim calls (recovering expired leases first) under the concurrency limits;
   4. place the claimed calls with the provider, with no transaction open;
   5. record the outcomes (accepted, rejected, no capacity) in one transaction;
@@ -25,7 +26,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -34,7 +35,7 @@ from campaign_service.calls import repository as calls
 from campaign_service.calls.repository import ClaimedCall
 from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.db.session import unit_of_work
-from campaign_service.dispatcher import claims, scheduler
+from campaign_service.dispatcher import breaker, claims, scheduler
 from campaign_service.dispatcher.events import StatusReportRecorder
 from campaign_service.dispatcher.presence import Presence
 from campaign_service.observability import metrics
@@ -65,7 +66,9 @@ def jittered(seconds: float) -> float:
 @dataclass
 class TickReport:
     activated: int = 0
+    rolled: int = 0
     closed: int = 0
+    paused: int = 0
     claimed: int = 0
     placed: int = 0
     retried: int = 0
@@ -139,6 +142,7 @@ class Dispatcher:
         self._stopping = False
         self._woken_at: float | None = None
         self._dial_slots = asyncio.Semaphore(settings.dispatcher_dial_concurrency)
+        self._breakers_checked_at: datetime | None = None
 
     @property
     def owner(self) -> str | None:
@@ -173,10 +177,26 @@ class Dispatcher:
         now = self.clock()
         async with unit_of_work(self.sessions) as session:
             report.activated = len(await scheduler.activate_due_campaigns(session, now=now))
+        # Calling hours before the capacity window: a call whose stretch of hours just
+        # closed is rolled to its next one, not taken for a call that lacked a slot.
+        async with unit_of_work(self.sessions) as session:
+            report.rolled = await scheduler.roll_calling_windows(session, now=now)
         async with unit_of_work(self.sessions) as session:
             report.closed = await scheduler.close_capacity_windows(
                 session, now=now, window_seconds=self.settings.capacity_window_seconds
             )
+        await self._check_breakers(report, now)
+
+    async def _check_breakers(self, report: TickReport, now: datetime) -> None:
+        last = self._breakers_checked_at
+        if last is not None and (now - last).total_seconds() < self.settings.breaker_check_seconds:
+            return
+        self._breakers_checked_at = now
+        async with unit_of_work(self.sessions) as session:
+            tripped = await breaker.trip_breakers(session, now=now, settings=self.settings)
+        report.paused = len(tripped)
+        for campaign_id in tripped:
+            log.warning("campaign %s paused by the breaker", campaign_id)
 
     async def _claim(self, owner: str, *, recover: bool) -> list[ClaimedCall]:
         now = self.clock()

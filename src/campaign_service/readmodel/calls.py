@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.calls.schemas import CallDetails, CallListQuery, CallPaginatedResponse
+from campaign_service.calls.status import CallStatus
 from campaign_service.db.models import Call
 from campaign_service.schema_types import PaginationMeta
 
@@ -22,11 +23,19 @@ CALL_COLUMNS = (
     Call.status,
     Call.ended_reason,
     Call.skip_reason,
+    Call.attempt_number,
+    Call.contact_id,
+    Call.next_attempt_at,
+    Call.lease_expires_at,
     Call.started_at,
     Call.ended_at,
     Call.created_at,
     Call.updated_at,
 )
+
+
+def _waiting(row: Any) -> bool:
+    return bool(row.status == CallStatus.SCHEDULED and row.lease_expires_at is None)
 
 
 def call_details(row: Any) -> CallDetails:
@@ -39,6 +48,9 @@ def call_details(row: Any) -> CallDetails:
         status=row.status,
         endedReason=row.ended_reason,
         skipReason=row.skip_reason,
+        attempt=row.attempt_number,
+        contactId=str(row.contact_id) if row.contact_id else None,
+        nextAttemptAt=row.next_attempt_at if _waiting(row) else None,
         startedAt=row.started_at,
         endedAt=row.ended_at,
         createdAt=row.created_at,

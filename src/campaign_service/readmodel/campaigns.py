@@ -28,7 +28,7 @@ from campaign_service.campaigns.schemas_v2 import (
 from campaign_service.campaigns.state import CampaignStatus
 from campaign_service.db import models
 from campaign_service.db import predicates as p
-from campaign_service.readmodel.contacts import CONTACT_STATUS_SQL
+from campaign_service.readmodel.contacts import CONTACT_STATUS_SQL, EARLIER_ATTEMPT, LATEST_ATTEMPT
 from campaign_service.timeutil import iso_z
 
 EXTRA_CONFIG_FIELDS = (
@@ -49,7 +49,8 @@ def ts(column: str) -> str:
 CALL_JSON = f"""json_strip_nulls(json_build_object(
     'id', k.id, 'campaignId', k.campaign_id, 'position', k.position, 'customer', k.customer,
     'phoneNumberId', k.phone_number_id, 'status', k.status, 'endedReason', k.ended_reason,
-    'skipReason', k.skip_reason,
+    'skipReason', k.skip_reason, 'attempt', k.attempt_number, 'contactId', k.contact_id,
+    'nextAttemptAt', CASE WHEN {p.waiting("k")} THEN {ts("k.next_attempt_at")} END,
     'startedAt', {ts("k.started_at")}, 'endedAt', {ts("k.ended_at")},
     'createdAt', {ts("k.created_at")}, 'updatedAt', {ts("k.updated_at")}))"""
 
@@ -71,7 +72,8 @@ _CALLS = text(
 _AUDIENCE = text(
     """
     SELECT campaign_id, dial_plan_index, json_agg(customer ORDER BY position)::text AS customers
-    FROM calls WHERE campaign_id = ANY(:ids) GROUP BY campaign_id, dial_plan_index
+    FROM calls WHERE campaign_id = ANY(:ids) AND attempt_number = 1
+    GROUP BY campaign_id, dial_plan_index
     """
 )
 
@@ -147,9 +149,25 @@ def _body(
             "callsCounterEnded": calls.ended if calls else 0,
             "maxConcurrency": campaign.max_concurrency,
             **{key: extra.get(key) for key in EXTRA_CONFIG_FIELDS},
+            **control_fields(campaign),
+            "feasibility": campaign.feasibility,
         }
     )
     return _without_nulls(body)
+
+
+def control_fields(campaign: models.Campaign) -> dict[str, Any]:
+    """The campaign-control extensions: calling hours, retry plan, and the pause (shown
+    while the campaign runs; an ended campaign has nothing left to pause)."""
+    paused = campaign.paused_at is not None and campaign.status == CampaignStatus.IN_PROGRESS
+    return {
+        "callingWindow": campaign.calling_window,
+        "retryPlan": campaign.retry_plan,
+        "pausedAt": iso_z(campaign.paused_at) if paused and campaign.paused_at else None,
+        "pausedBy": campaign.paused_by if paused else None,
+        "pauseReason": campaign.pause_reason if paused else None,
+        "resumedAt": iso_z(campaign.resumed_at) if campaign.resumed_at else None,
+    }
 
 
 def _without_nulls(value: dict[str, Any]) -> dict[str, Any]:
@@ -160,6 +178,18 @@ def _without_nulls(value: dict[str, Any]) -> dict[str, Any]:
 
 # ---- v2 summaries ----
 
+
+def _connected(alias: str) -> str:
+    """A placed call a person picked up (voicemail excluded)."""
+    return f"""({alias}.ended_reason IS DISTINCT FROM :voicemail
+        AND ({p.status_in(f"{alias}.status", in_order(TALKING))} OR EXISTS (
+            SELECT 1 FROM call_events e
+            WHERE e.call_id = {alias}.id AND {p.status_in("e.to_status", in_order(TALKING))})))"""
+
+
+# Contacts are counted once, by their latest attempt; a contact was dialed (or connected) if
+# any of its attempts was.
+
 _COUNTERS = text(
     f"""
     SELECT k.campaign_id,
@@ -169,15 +199,15 @@ _COUNTERS = text(
            count(*) FILTER (WHERE s.status = 'contact.failed') AS failed,
            count(*) FILTER (WHERE s.status = 'contact.skipped') AS skipped,
            count(*) FILTER (WHERE s.status = 'contact.predial-failed') AS predial_failed,
-           count(*) FILTER (WHERE k.started_at IS NOT NULL) AS dialed,
-           count(*) FILTER (
-               WHERE k.ended_reason IS DISTINCT FROM :voicemail
-                 AND ({p.status_in("k.status", in_order(TALKING))} OR EXISTS (
-                     SELECT 1 FROM call_events e
-                     WHERE e.call_id = k.id AND {p.status_in("e.to_status", in_order(TALKING))}))
-           ) AS connected
-    FROM calls k CROSS JOIN LATERAL (SELECT {CONTACT_STATUS_SQL} AS status) s
-    WHERE k.campaign_id = ANY(:ids) GROUP BY k.campaign_id
+           count(*) FILTER (WHERE k.started_at IS NOT NULL OR k.attempt_number > 1 AND EXISTS (
+               SELECT 1 FROM calls a WHERE {EARLIER_ATTEMPT} AND a.started_at IS NOT NULL))
+               AS dialed,
+           count(*) FILTER (WHERE {_connected("k")} OR k.attempt_number > 1 AND EXISTS (
+               SELECT 1 FROM calls a WHERE {EARLIER_ATTEMPT} AND {_connected("a")}))
+               AS connected
+    FROM calls k JOIN campaigns c ON c.id = k.campaign_id
+    CROSS JOIN LATERAL (SELECT {CONTACT_STATUS_SQL} AS status) s
+    WHERE k.campaign_id = ANY(:ids) AND {LATEST_ATTEMPT} GROUP BY k.campaign_id
     """
 )
 
@@ -220,6 +250,7 @@ def _summary(campaign: models.Campaign, row: Any, counters: bool) -> CampaignSum
         phoneNumberId=campaign.phone_number_id,
         maxConcurrency=campaign.max_concurrency,
         **{key: extra.get(key) for key in EXTRA_CONFIG_FIELDS},
+        **control_fields(campaign),
     )
     if campaign.has_schedule_plan and campaign.earliest_at is not None:
         # Built as stored, without the input rules (a past earliestAt is fine to show).

@@ -1,6 +1,7 @@
 """Vapi's v2 contacts: the audience, each customer with the outcome of its call.
 
-A contact is one call record (same ID); its status is derived from the call:
+A contact is one customer of the audience: its first call record (same ID), and with retries
+the later attempts at the same position; its status is derived from its latest attempt:
   contact.pending     - not placed yet and not being dialed;
   contact.dispatched  - being dialed, or placed and not ended;
   contact.completed   - placed, and the call ended (whatever its endedReason);
@@ -45,6 +46,17 @@ CONTACT_STATUS_SQL = f"""
       ELSE '{ContactStatus.FAILED.value}'
     END"""
 
+# A contact is one position of the audience; with retries it has several call records
+# (attempts), and its latest attempt carries its outcome.
+SAME_CONTACT = "a.campaign_id = k.campaign_id AND a.position = k.position"
+EARLIER_ATTEMPT = f"{SAME_CONTACT} AND a.attempt_number < k.attempt_number"
+# A later attempt exists only for an ended call of a campaign with a retry plan, so the
+# lookup (an index probe per row) is made only for those. Needs the campaign as `c`.
+LATEST_ATTEMPT = f"""(c.retry_plan IS NULL OR NOT {p.status_is("k.status", CallStatus.ENDED)}
+    OR NOT EXISTS (SELECT 1 FROM calls a WHERE {SAME_CONTACT}
+                   AND a.attempt_number > k.attempt_number))"""
+
+
 _STATUS_ORDER = p.quoted(ContactStatus)
 
 
@@ -58,8 +70,9 @@ async def contacts_page(
         else "k.position"
     )
     base = f"""
-        FROM calls k CROSS JOIN LATERAL (SELECT {CONTACT_STATUS_SQL} AS status) s
-        WHERE k.campaign_id = :campaign
+        FROM calls k JOIN campaigns c ON c.id = k.campaign_id
+        CROSS JOIN LATERAL (SELECT {CONTACT_STATUS_SQL} AS status) s
+        WHERE k.campaign_id = :campaign AND {LATEST_ATTEMPT}
           AND (CAST(:wanted AS text[]) IS NULL OR s.status = ANY(CAST(:wanted AS text[])))
     """
     params: dict[str, Any] = {"campaign": campaign_id, "wanted": wanted}
@@ -67,7 +80,9 @@ async def contacts_page(
     rows = await session.execute(
         text(
             f"""
-            SELECT k.id, k.customer, k.ended_reason, k.started_at, s.status {base}
+            SELECT k.id, COALESCE(k.contact_id, k.id) AS contact_id, k.attempt_number,
+                   k.customer, k.ended_reason, k.started_at, s.status,
+                   CASE WHEN {p.waiting("k")} THEN k.next_attempt_at END AS callable_at {base}
             ORDER BY {order} LIMIT :limit OFFSET :offset
             """
         ),
@@ -84,11 +99,13 @@ async def contacts_page(
 def _contact(row: Any) -> CampaignContactWithOutcome:
     dispatched: datetime | None = row.started_at
     return CampaignContactWithOutcome(
-        id=str(row.id),
+        id=str(row.contact_id),
         number=row.customer.get("number") or row.customer.get("sipUri") or "",
         status=ContactStatus(row.status),
         name=row.customer.get("name"),
         callId=str(row.id) if dispatched is not None else None,
         dispatchedAt=dispatched,
         endedReason=row.ended_reason,
+        attempts=row.attempt_number,
+        callableAt=row.callable_at,
     )

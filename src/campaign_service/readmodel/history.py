@@ -44,6 +44,7 @@ async def history_page(
                 cause=row.cause,
                 source=row.source,
                 detail=DETAIL[Cause(row.cause)],
+                reason=row.reason,
                 createdAt=row.created_at,
             )
             for row in rows

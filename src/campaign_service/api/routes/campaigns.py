@@ -9,13 +9,13 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from campaign_service.api.deps import CurrentOrg, Now, Session
+from campaign_service.api.deps import AppSettings, CurrentOrg, Now, Session
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.examples import CREATE_EXAMPLES, UPDATE_EXAMPLES
 from campaign_service.audiences.dedupe import dedupe_campaign
 from campaign_service.audiences.schemas import DedupeQuery
 from campaign_service.calls.schemas import CallDetails, CallListQuery, CallPaginatedResponse
-from campaign_service.campaigns import service
+from campaign_service.campaigns import control, service
 from campaign_service.campaigns.schemas import (
     Campaign,
     CampaignListQuery,
@@ -23,11 +23,14 @@ from campaign_service.campaigns.schemas import (
     CreateCampaignDTO,
     UpdateCampaignDTO,
 )
+from campaign_service.campaigns.schemas_control import PauseRequest
+from campaign_service.campaigns.schemas_progress import CampaignProgress
 from campaign_service.campaigns.schemas_v2 import CampaignHistoryPaginatedResponse, HistoryQuery
 from campaign_service.errors import NotFound
 from campaign_service.readmodel import calls as call_views
 from campaign_service.readmodel.campaigns import campaign_bodies, campaign_body
 from campaign_service.readmodel.history import history_page
+from campaign_service.readmodel.progress import progress
 
 router = APIRouter(responses=ERROR_RESPONSES)
 # Paths beyond Vapi's API; served under /campaigns only, never at Vapi's /campaign paths.
@@ -53,13 +56,20 @@ async def create_campaign(
     org: CurrentOrg,
     session: Session,
     now: Now,
+    settings: AppSettings,
 ) -> Any:
     """Create a campaign and one call record per customer. It starts at schedulePlan.earliestAt,
     or at once without a schedulePlan. Extension: `dedupe=true` keeps each number's first
     customer only."""
     if options.dedupe:
         dto = dedupe_campaign(dto)
-    campaign = await service.create_campaign(session, org=org, dto=dto, now=now)
+    campaign = await service.create_campaign(
+        session,
+        org=org,
+        dto=dto,
+        now=now,
+        default_call_seconds=settings.typical_call_seconds,
+    )
     return json_body(await campaign_body(session, campaign), 201)
 
 
@@ -135,3 +145,57 @@ async def list_history(
     because every call ended), archived."""
     campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
     return json_body(await history_page(session, campaign_id=campaign.id, query=query))
+
+
+@extensions.post(
+    "/{id}/pause", response_model=Campaign, summary="Pause a running campaign (extension)"
+)
+async def pause_campaign(
+    id: str,
+    org: CurrentOrg,
+    session: Session,
+    now: Now,
+    body: Annotated[PauseRequest | None, Body()] = None,
+) -> Any:
+    """Extension (not part of Vapi's API): stop placing new calls at once; calls in progress
+    finish. The status stays in-progress; pausedAt, pausedBy and pauseReason show the pause.
+    Pausing a campaign that is paused, scheduled or ended answers 400."""
+    campaign = await control.pause_campaign(
+        session,
+        org_id=org.id,
+        campaign_id=service.parse_id(id),
+        reason=body.reason if body else None,
+        now=now,
+    )
+    return json_body(await campaign_body(session, campaign))
+
+
+@extensions.post(
+    "/{id}/resume", response_model=Campaign, summary="Resume a paused campaign (extension)"
+)
+async def resume_campaign(id: str, org: CurrentOrg, session: Session, now: Now) -> Any:
+    """Extension (not part of Vapi's API): go on dialing a paused campaign, whoever paused it
+    (the user or the breaker); its waiting calls get a fresh capacity window. Resuming a
+    campaign that is not paused answers 400."""
+    campaign = await control.resume_campaign(
+        session, org_id=org.id, campaign_id=service.parse_id(id), now=now
+    )
+    return json_body(await campaign_body(session, campaign))
+
+
+@extensions.get(
+    "/{id}/progress",
+    response_model=CampaignProgress,
+    summary="Where a campaign stands and why it waits (extension)",
+)
+async def get_progress(
+    id: str, org: CurrentOrg, session: Session, now: Now, settings: AppSettings
+) -> Any:
+    """Extension (not part of Vapi's API): the campaign's calls by state, its recent pace, an
+    ETA from observed call lengths, the concurrency in use and available, its calling hours
+    by contact zone, and `blockedBy`: every reason no call is being placed right now."""
+    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
+    report = await progress(
+        session, campaign, now=now, default_call_seconds=settings.typical_call_seconds
+    )
+    return json_body(report)
