@@ -94,7 +94,7 @@ def sh_blocks(heading: str) -> list[str]:
 
 def test_every_block_is_accounted_for() -> None:
     blocks = fenced_blocks()
-    assert all(lang in ("sh", "python", "text") for _, lang, _ in blocks), blocks
+    assert all(lang in ("sh", "python", "text", "json") for _, lang, _ in blocks), blocks
     assert {head for head, lang, _ in blocks if lang == "sh"} == set(SH_BLOCKS)
     python = [head for head, lang, _ in blocks if lang == "python"]
     assert sorted(python) == sorted(PY_BLOCKS)
@@ -103,6 +103,15 @@ def test_every_block_is_accounted_for() -> None:
 def python_block(heading: str) -> str:
     (code,) = [code for head, lang, code in fenced_blocks() if lang == "python" and head == heading]
     return code
+
+
+def test_json_blocks_are_json() -> None:
+    """JSON examples (fields of a request body) parse, wrapped in braces when they are a
+    fragment of an object."""
+    examples = [code.strip() for _, lang, code in fenced_blocks() if lang == "json"]
+    assert examples
+    for text in examples:
+        json.loads(text if text.startswith(("{", "[")) else "{" + text + "}")
 
 
 def test_python_blocks_that_stand_alone_run_as_pasted(tmp_path: Path) -> None:
