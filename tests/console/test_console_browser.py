@@ -98,16 +98,19 @@ async def create_campaign_with_a_fix(page: Page) -> None:
     await page.get_by_label("Max concurrency").fill("20")  # above the org's limit of 10
     await page.get_by_label("Contacts as CSV").fill(AUDIENCE + "\n(415) 555-0199,Bad Number,X")
     await page.get_by_role("button", name="Preview audience").click()
+    # The service's dry run judged it (the campaign's limit is not an audience problem).
+    await expect(page.locator("#audience-preview")).to_have_attribute("data-checked-by", "service")
     await expect(page.locator("#preview-summary")).to_have_text(
         "9 contacts, 1 with problems (shown first)."
     )
     bad_row = page.locator("#preview-table tr.row-error")
-    await expect(bad_row).to_contain_text("number must be in E.164 format")
+    await expect(bad_row).to_contain_text("has no country code")
     await expect(bad_row).to_contain_text("10")  # its row in the file, the header being 1
     await expect(page.get_by_role("button", name="Create campaign")).to_be_disabled()
 
     await page.get_by_label("Contacts as CSV").fill(AUDIENCE)
     await page.get_by_role("button", name="Preview audience").click()
+    await expect(page.locator("#audience-preview")).to_have_attribute("data-checked-by", "service")
     await expect(page.locator("#preview-summary")).to_have_text("8 contacts, all valid.")
     rows = page.locator("#preview-table tbody tr")
     await expect(rows).to_have_count(8)
@@ -329,9 +332,17 @@ async def test_narrow_screen_has_no_horizontal_scroll(
     await expect(page.locator("#calls-table tbody tr")).to_have_count(12)
     await no_horizontal_scroll(page, tmp_path / "console-390-campaign.png")
 
+    async with httpx.AsyncClient(base_url=base, headers=org.headers) as client:
+        listed = await client.post("/dnc", json={"number": "+14155550003"})
+        assert listed.status_code == 201, listed.text
     await page.goto(f"{base}/console#/new")
     await fill_a_scheduled_squad_campaign(page, tmp_path)
+    await expect(page.locator("#audience-preview")).to_have_attribute("data-checked-by", "service")
     await expect(page.locator("#preview-table tbody tr")).to_have_count(8)
+    await expect(page.locator("#preview-summary")).to_have_text("8 contacts, all valid.")
+    await expect(page.locator("#preview-checked")).to_contain_text(
+        "1 on the do-not-call list (rows 5): they will be skipped, not dialed."
+    )
     await no_horizontal_scroll(page, tmp_path / "console-390-new.png")
     await assert_accessible(page)
     await assert_audit_catches_problems(page)
@@ -342,6 +353,12 @@ async def test_narrow_screen_has_no_horizontal_scroll(
     await expect(head).to_contain_text("Squadsquad_night")  # <dt>Squad</dt><dd>squad_night</dd>
     await expect(head).to_contain_text("Earliest startJan 1, 2099, 9:30:00 AM")
     await expect(head).to_contain_text("Latest startJan 1, 2099, 5:00:00 PM")
+    # Created by the CSV import: national numbers read as the chosen country's, in E.164.
+    async with httpx.AsyncClient(base_url=base, headers=org.headers) as client:
+        listed = (await client.get("/campaigns")).json()["results"]
+    [created] = [c for c in listed if c["name"] == "Next year"]
+    numbers = [c["number"] for c in created["customers"]]
+    assert numbers == [f"+1415555{i:04d}" for i in range(8)], numbers
     assert_stayed_local(log, base, org.api_key)
     await no_csp_violations(page)
 
@@ -359,13 +376,17 @@ async def fill_a_scheduled_squad_campaign(page: Page, tmp_path: Path) -> None:
     """The form with every field, the audience loaded from a file (times in the browser's
     zone, UTC here)."""
     audience = tmp_path / "audience.csv"
-    audience.write_text(AUDIENCE)
+    # Two numbers as people write them at home: the country below makes them callable.
+    audience.write_text(
+        AUDIENCE.replace("+14155550006", "(415) 555-0006").replace("+14155550007", "415.555.0007")
+    )
     await page.get_by_label("Name", exact=True).fill("Next year")
     await page.get_by_label("Who makes the calls").select_option("squadId")
     await page.get_by_label("Assistant, workflow or squad ID").fill("squad_night")
     await page.get_by_label("Phone number ID").fill("pn_night")
     await page.get_by_label("Earliest start").fill("2099-01-01T09:30")
     await page.get_by_label("Latest start").fill("2099-01-01T17:00")
+    await page.get_by_label("Country of national numbers").fill("us")
     await page.get_by_label("Or load a CSV file").set_input_files(audience)
 
 

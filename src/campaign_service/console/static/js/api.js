@@ -36,13 +36,14 @@ async function errorFrom(response) {
 }
 
 // Any 401 after sign-in means the key stopped working (revoked): back to the sign-in form.
-export async function api(method, path, { query, body, key } = {}) {
+// `body` is sent as JSON, `form` (a FormData, for file uploads) as multipart.
+export async function api(method, path, { query, body, form, key } = {}) {
   const headers = { Authorization: `Bearer ${key ?? session.key ?? ""}`, Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
     response = await fetch(url(path, query), {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
       credentials: "omit", cache: "no-store",
     });
   } catch {

@@ -63,7 +63,7 @@ function customerFrom(header, cells) {
   return customer;
 }
 
-function rowErrors(customer, cells, header) {
+function rowErrors(customer, cells, header, region) {
   const errors = [];
   if (cells.length > header.length) errors.push(`${cells.length} cells for ${header.length} columns`);
   const check = customer.numberE164CheckEnabled;
@@ -72,7 +72,8 @@ function rowErrors(customer, cells, header) {
   }
   if (check !== undefined) customer.numberE164CheckEnabled = check === "true";
   if (!customer.number && !customer.sipUri) errors.push("number is empty");
-  else if (customer.number && check !== "false" && !E164.test(customer.number)) {
+  // With a region, national numbers are the service's to convert (and to judge).
+  else if (customer.number && check !== "false" && !region && !E164.test(customer.number)) {
     errors.push("number must be in E.164 format, like +14155550123");
   }
   if ((customer.name ?? "").length > 40) errors.push("name is longer than 40 characters");
@@ -80,7 +81,8 @@ function rowErrors(customer, cells, header) {
 }
 
 // { customers, rows: [{ row, customer, errors }], errors: [problems with the file itself] }
-export function readAudience(text) {
+// `region`: the two-letter country of numbers written without a country code.
+export function readAudience(text, { region } = {}) {
   const lines = splitCsv(text.replace(/^\uFEFF/, ""))
     .map((cells, index) => ({ row: index + 1, cells }))
     .filter(({ cells }) => cells.some((cell) => cell.trim() !== ""));
@@ -93,7 +95,7 @@ export function readAudience(text) {
   if (errors.length) return { customers: [], rows: [], errors };
   const rows = body.map(({ row, cells }) => {
     const customer = customerFrom(header, cells);
-    return { row, customer, errors: rowErrors(customer, cells, header) };
+    return { row, customer, errors: rowErrors(customer, cells, header, region) };
   });
   return { customers: rows.map((r) => r.customer), rows, errors };
 }

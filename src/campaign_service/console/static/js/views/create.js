@@ -1,6 +1,8 @@
 // A new campaign: its settings, and the audience pasted or uploaded as CSV, previewed row by
-// row before anything is sent. The API's own 400 messages are shown next to the fields (or
-// rows) they name.
+// row before anything is created. The preview reads the file in the browser at once, then asks
+// the service for a dry run of the CSV import (the rules the campaign will really be made
+// with: national numbers, the do-not-call list, duplicates); creating sends the same file to
+// the import. The API's own 400 messages are shown next to the fields (or rows) they name.
 
 import { api, ApiError } from "../api.js";
 import { readAudience } from "../csv.js";
@@ -31,6 +33,7 @@ function buildFields() {
     maxConcurrency: input("maxConcurrency", { type: "number", min: 1, max: 500, inputmode: "numeric", placeholder: "10" }),
     earliestAt: input("earliestAt", { type: "datetime-local" }),
     latestAt: input("latestAt", { type: "datetime-local" }),
+    defaultRegion: input("defaultRegion", { maxlength: 2, autocomplete: "off", placeholder: "US" }),
     audience: h("textarea", { id: "audience", name: "audience", rows: 8, spellcheck: "false", placeholder: EXAMPLE }),
     file: h("input", { id: "audience-file", type: "file", accept: ".csv,text/csv" }),
   };
@@ -39,29 +42,78 @@ function buildFields() {
 // The audience as last previewed; creating is allowed only while that preview is current
 // and has no problems.
 class Audience {
-  constructor(textarea) {
-    this.textarea = textarea;
+  constructor(fields) {
+    this.fields = fields;
     this.read = null;
+    this.generation = 0;
     this.region = h("section", { id: "audience-preview", "aria-labelledby": "preview-title", "aria-live": "polite" });
     this.createButton = h("button", { type: "submit", id: "create-button", disabled: true, "aria-describedby": "create-help" }, "Create campaign");
     this.help = h("p", { class: "help", id: "create-help" }, "Preview the audience first.");
-    textarea.addEventListener("input", () => this.changed());
+    for (const field of [fields.audience, fields.defaultRegion]) field.addEventListener("input", () => this.changed());
   }
 
-  preview(serverErrors = {}) {
-    this.read = readAudience(this.textarea.value);
-    replaceChildren(this.region, audiencePreview(this.read, serverErrors));
-    const ready = !this.read.errors.length && this.read.rows.every((row) => !row.errors.length);
-    this.createButton.disabled = !ready;
-    this.help.textContent = ready ? `${this.read.rows.length} contacts will be called.` : "Fix the audience first.";
-    return ready;
+  get text() { return this.fields.audience.value; }
+  get defaultRegion() { return this.fields.defaultRegion.value.trim().toUpperCase(); }
+
+  // Reads the CSV here, then checks it with the service, whose row problems replace the
+  // browser's own; `found`: the row problems named by a failed create.
+  async preview(found = null) {
+    const generation = ++this.generation;
+    delete this.region.dataset.checkedBy;
+    this.read = readAudience(this.text, { region: this.defaultRegion });
+    this.show(found, null);
+    if (this.read.errors.length || found) return this.ready;
+    const { rowErrors, report } = await this.dryRun();
+    if (generation !== this.generation) return false;  // changed while the service answered
+    if (rowErrors) this.show(rowErrors, report);
+    // Tells a reader (and the page's tests) whose judgement the preview shows.
+    this.region.dataset.checkedBy = rowErrors ? "service" : "browser";
+    return this.ready;
+  }
+
+  async dryRun() {
+    try {
+      const report = await api("POST", "/campaigns/import", {
+        query: { dryRun: true, defaultRegion: this.defaultRegion },
+        form: importForm(this.text, campaignConfig(this.fields)),
+      });
+      return { rowErrors: byRow(report.rowErrors), report };
+    } catch (error) {
+      // A 400 still lists every row problem (the campaign fields may not be filled in yet).
+      const rows = error instanceof ApiError ? error.body?.rowErrors : null;
+      return { rowErrors: rows ? byRow(rows) : null, report: null };
+    }
+  }
+
+  // `rowErrors` from the service (every problem it found, by spreadsheet row) or null.
+  show(rowErrors, report) {
+    if (rowErrors) this.read.rows = this.read.rows.map((row) => ({ ...row, errors: rowErrors[row.row] ?? [] }));
+    replaceChildren(this.region, audiencePreview(this.read, report));
+    this.ready = !this.read.errors.length && this.read.rows.every((row) => !row.errors.length);
+    this.createButton.disabled = !this.ready;
+    this.help.textContent = this.ready ? `${this.read.rows.length} contacts will be called.` : "Fix the audience first.";
   }
 
   changed() {
+    this.generation += 1;
     this.read = null;
     this.createButton.disabled = true;
     this.help.textContent = "Preview the audience again: it changed.";
   }
+}
+
+// { spreadsheet row: [messages] } from the service's rowErrors.
+function byRow(rowErrors) {
+  const rows = {};
+  for (const { row, message } of rowErrors ?? []) (rows[row] ??= []).push(message);
+  return rows;
+}
+
+function importForm(text, config) {
+  const form = new FormData();
+  form.append("file", new Blob([text], { type: "text/csv" }), "audience.csv");
+  form.append("config", JSON.stringify(config));
+  return form;
 }
 
 function formLayout(fields, audience, summary) {
@@ -82,35 +134,43 @@ function formLayout(fields, audience, summary) {
         labelled("latestAt", "Latest start", fields.latestAt, "Optional: no call is placed after it."))),
     h("fieldset", {}, h("legend", {}, "Audience"),
       labelled("audience", "Contacts as CSV", fields.audience,
-        "A header row with a number column (E.164, like +14155550101) and optionally name, email, externalId; every other column becomes a variable of that contact."),
+        "A header row with a number column (E.164, like +14155550101) and optionally name, email, externalId; comma or semicolon; every other column becomes a variable of that contact."),
       labelled("audience-file", "Or load a CSV file", fields.file),
+      labelled("defaultRegion", "Country of national numbers", fields.defaultRegion,
+        "Optional, two letters (US, GB, DE): numbers written without a +country code are read as numbers of this country."),
       previewButton, audience.region),
     h("div", { class: "actions" }, audience.createButton), audience.help);
 }
 
 async function submitCampaign(form, fields, audience, summary) {
   clearErrors(form, summary);
-  if (!audience.preview()) return;
+  if (!(await audience.preview())) return;
   audience.createButton.disabled = true;
   try {
-    const campaign = await api("POST", "/campaigns", { body: campaignBody(fields, audience.read.customers) });
+    const campaign = await api("POST", "/campaigns/import", {
+      query: { defaultRegion: audience.defaultRegion },
+      form: importForm(audience.text, campaignConfig(fields)),
+    });
     window.location.hash = `#/campaigns/${encodeURIComponent(campaign.id)}`;
   } catch (error) {
     audience.createButton.disabled = false;
     const messages = error instanceof ApiError ? error.messages : [String(error)];
-    showErrors(form, summary, messages, (rowErrors) => audience.preview(rowErrors));
+    const rows = error instanceof ApiError ? error.body?.rowErrors : null;
+    showErrors(form, summary, messages);
+    if (rows?.length) audience.preview(byRow(rows));
   }
 }
 
 export function renderCreate(main) {
   const fields = buildFields();
-  const audience = new Audience(fields.audience);
+  const audience = new Audience(fields);
   const summary = h("div", { id: "form-errors" });
   const form = formLayout(fields, audience, summary);
   fields.file.addEventListener("change", async () => {
     const [file] = fields.file.files;
     if (!file) return;
     fields.audience.value = await file.text();
+    audience.changed();
     audience.preview();
   });
   form.addEventListener("submit", (event) => {
@@ -125,12 +185,12 @@ function localToIso(value) {
   return value ? new Date(value).toISOString() : undefined;
 }
 
-function campaignBody(fields, customers) {
+// The create body without its customers: the import's `config`.
+function campaignConfig(fields) {
   const body = {
     name: fields.name.value,
     [fields.targetKind.value]: fields.targetId.value.trim() || undefined,
     phoneNumberId: fields.phoneNumberId.value.trim() || undefined,
-    customers,
   };
   if (fields.maxConcurrency.value !== "") body.maxConcurrency = Number(fields.maxConcurrency.value);
   const earliestAt = localToIso(fields.earliestAt.value);
@@ -145,13 +205,10 @@ function clearErrors(form, summary) {
   for (const el of form.querySelectorAll(".field-error")) { el.hidden = true; el.textContent = ""; }
 }
 
-// "customers.3.number must be ..." belongs to preview row 3; "name must ..." to the name field.
-function showErrors(form, summary, messages, showRowErrors) {
-  const rowErrors = {};
+// "name must ..." belongs to the name field; "config: ..." names a field the same way.
+function showErrors(form, summary, messages) {
   for (const message of messages) {
-    const path = message.split(" ", 1)[0];
-    const row = path.match(/^customers\.(\d+)\./);
-    if (row) (rowErrors[Number(row[1])] ??= []).push(message);
+    const path = message.replace(/^config: /, "").split(" ", 1)[0];
     const field = form.querySelector(`#${CSS.escape(fieldFor(path))}`);
     const slot = form.querySelector(`#${CSS.escape(fieldFor(path))}-error`);
     if (field && slot) {
@@ -160,7 +217,6 @@ function showErrors(form, summary, messages, showRowErrors) {
       slot.textContent = message;
     }
   }
-  if (Object.keys(rowErrors).length) showRowErrors(rowErrors);
   replaceChildren(summary, errorList(messages, "create-errors"));
   summary.querySelector("[role=alert]").focus();
 }
