@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest accepted request body; larger ones get 413.",
     )
+    idempotency_key_hours: float = Field(
+        default=24.0,
+        ge=24,
+        description="How long an Idempotency-Key and its answer are kept (at least 24 hours); "
+        "older keys are purged when their org uses a new one.",
+    )
     default_org_concurrency_limit: int = Field(
         default=10, ge=1, description="Concurrency limit of orgs created without one."
     )

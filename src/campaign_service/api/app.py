@@ -15,6 +15,7 @@ from campaign_service.api.audience_errors import install_audience_errors
 from campaign_service.api.body_limit import BodyLimitMiddleware
 from campaign_service.api.docs import install_docs
 from campaign_service.api.errors import install_error_handlers
+from campaign_service.api.idempotency import install_idempotency
 from campaign_service.api.openapi import install_openapi
 from campaign_service.api.routes import audiences, campaigns, campaigns_v2, dnc, health, metrics
 from campaign_service.api.trailing_slash import TrailingSlashMiddleware
@@ -96,7 +97,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(database_url, pool_size=settings.db_pool_size)
+        engine = create_engine(
+            database_url,
+            pool_size=settings.db_pool_size,
+            connect_timeout=settings.db_connect_timeout,
+            application_name="campaign-service api",
+        )
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         try:
@@ -122,6 +128,7 @@ def create_app(
     app.state.metrics_registry = CollectorRegistry()
     install_error_handlers(app)
     install_audience_errors(app)
+    install_idempotency(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added last, so outermost: 413s from the body limit are logged and counted too.
     app.add_middleware(
