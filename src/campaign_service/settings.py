@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Call length assumed by estimates until enough calls were observed.",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Operator token the API's /metrics requires as `Authorization: Bearer "
+        "<token>` (unset: /metrics is open; expose it only where Prometheus can reach).",
+    )
     worker_metrics_port: int | None = Field(
         default=None,
         ge=1,
