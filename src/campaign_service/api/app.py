@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import campaign_service
 from campaign_service.api.audience_errors import install_audience_errors
+from campaign_service.api.auth_throttle import FailedAuthThrottle
 from campaign_service.api.body_limit import BodyLimitMiddleware
 from campaign_service.api.docs import install_docs
 from campaign_service.api.errors import install_error_handlers
+from campaign_service.api.header_limit import HeaderLimitMiddleware
 from campaign_service.api.idempotency import install_idempotency
 from campaign_service.api.openapi import install_openapi
 from campaign_service.api.routes import audiences, campaigns, campaigns_v2, dnc, health, metrics
@@ -124,12 +126,20 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.auth_throttle = FailedAuthThrottle(
+        limit=settings.auth_failure_limit, window=settings.auth_failure_window_seconds
+    )
     # One registry per app: tests build many apps in one process without duplicate series.
     app.state.metrics_registry = CollectorRegistry()
     install_error_handlers(app)
     install_audience_errors(app)
     install_idempotency(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        HeaderLimitMiddleware,
+        max_bytes=settings.max_header_bytes,
+        max_count=settings.max_header_count,
+    )
     # Added last, so outermost: 413s from the body limit are logged and counted too.
     app.add_middleware(
         RequestObservabilityMiddleware, metrics=HttpMetrics.create(app.state.metrics_registry)

@@ -66,7 +66,9 @@ def validation_messages(errors: list[Any]) -> list[str]:
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.message)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(exc.status_code, exc.message, headers=headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -128,6 +130,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing, invalid or revoked API key."},
     404: {"model": ErrorBody, "description": "No such campaign in your organization."},
     413: {"model": ErrorBody, "description": "Request body too large."},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many invalid API keys from this address; retry after the "
+        "Retry-After seconds (valid keys are never refused).",
+    },
     503: {
         "model": ErrorBody,
         "description": "The database is unavailable; retry after the Retry-After seconds.",
