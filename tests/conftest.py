@@ -80,6 +80,15 @@ def embedded_test_home() -> Path:
     return home
 
 
+@pytest.fixture
+def passable_tmp() -> Iterator[Path]:
+    """A temporary folder for a test that starts the embedded PostgreSQL (as `embedded_test_home`:
+    pytest's own folders are 0700, which the server's user cannot pass when run as root)."""
+    home = embedded_test_home()
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
 @contextmanager
 def _server_url() -> Iterator[str]:
     url = os.environ.get("CAMPAIGN_SERVICE_TEST_DATABASE_URL")

@@ -5,12 +5,9 @@ parent folder to all users."""
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,16 +24,6 @@ def modes(path: Path) -> dict[Path, int]:
     return {folder: stat.S_IMODE(folder.stat().st_mode) for folder in [path, *path.parents]}
 
 
-@pytest.fixture
-def own_tmp() -> Iterator[Path]:
-    """A folder of this test's own under the system temporary folder (pytest's are 0700, which
-    the server's unprivileged user cannot pass when the suite runs as root)."""
-    path = Path(tempfile.mkdtemp(prefix="cs-embedded-test-"))
-    path.chmod(0o711)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 def start_in_subprocess(home: Path) -> subprocess.CompletedProcess[str]:
     # A process of its own: the server stops when its last user process exits.
     return subprocess.run(
@@ -48,8 +35,8 @@ def start_in_subprocess(home: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_no_parent_folder_changes_mode_and_the_data_stays_private(own_tmp: Path) -> None:
-    tmp_path = own_tmp
+def test_no_parent_folder_changes_mode_and_the_data_stays_private(passable_tmp: Path) -> None:
+    tmp_path = passable_tmp
     home = tmp_path / "outer" / "inner" / "home"
     home.mkdir(parents=True)
     # Modes a user might choose: others may pass but not list. Widening them is the defect.
