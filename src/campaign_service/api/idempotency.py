@@ -102,7 +102,9 @@ async def idempotency_key(
     session: Session,
     now: Now,
     settings: AppSettings,
-    key: Annotated[str | None, Header(alias=HEADER, description=DESCRIPTION)] = None,
+    key: Annotated[
+        str | None, Header(alias=HEADER, description=DESCRIPTION, min_length=1, max_length=255)
+    ] = None,
 ) -> None:
     """Take the request's key, or replay the answer a first request with it got."""
     if key is None:
