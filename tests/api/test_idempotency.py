@@ -156,7 +156,7 @@ async def test_every_write_path_replays(client: httpx.AsyncClient, org, engine):
 
 async def test_a_malformed_key_is_a_400(client, org, engine):
     too_long = await client.post("/campaigns", json=campaign_body(1), headers=keyed(org, "x" * 256))
-    assert_error(too_long, 400, "Idempotency-Key must have at most 255 characters")
+    assert_error(too_long, 400, "Idempotency-Key must be 1 to 255 printable ASCII characters")
     not_ascii = await client.post(
         "/campaigns", json=campaign_body(1), headers=keyed(org, "clé".encode("latin-1"))
     )
