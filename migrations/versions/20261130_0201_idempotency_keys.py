@@ -33,9 +33,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("org_id", "key", name="pk_idempotency_keys"),
     )
-    op.create_index("ix_idempotency_keys_org_created", "idempotency_keys", ["org_id", "created_at"])
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_idempotency_keys_org_created", table_name="idempotency_keys")
+    op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
     op.drop_table("idempotency_keys")

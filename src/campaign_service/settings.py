@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         default=24.0,
         ge=24,
         description="How long an Idempotency-Key and its answer are kept (at least 24 hours); "
-        "older keys are purged when their org uses a new one.",
+        "older keys are purged as new ones are used.",
     )
     max_header_bytes: int = Field(
         default=32 * 1024,

@@ -6,7 +6,7 @@ vanish together. A repeat with the same key and the same request waits on that r
 first runs, then replays the stored status and body (marked `Idempotent-Replayed: true`); if
 the first failed (nothing committed) the repeat runs as a first request. The same key with
 another method, path, query or body is a 400. Keys belong to an org and are kept
-`idempotency_key_hours`; each new key purges its org's expired ones.
+`idempotency_key_hours`; each new key purges a batch of expired ones (any org's).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ async def idempotency_key(
     fingerprint = await request_fingerprint(request)
     method, path = request.method, request.url.path
     await repository.purge_expired(
-        session, org_id=org.id, before=now - timedelta(hours=settings.idempotency_key_hours)
+        session, before=now - timedelta(hours=settings.idempotency_key_hours)
     )
     if await repository.claim_key(
         session, org_id=org.id, key=key, method=method, path=path, fingerprint=fingerprint, now=now

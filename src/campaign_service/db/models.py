@@ -328,5 +328,5 @@ class IdempotencyKey(Base):
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    # The purge deletes an org's keys older than the retention.
-    __table_args__ = (Index("ix_idempotency_keys_org_created", "org_id", "created_at"),)
+    # The purge deletes keys older than the retention, whichever org they belong to.
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)

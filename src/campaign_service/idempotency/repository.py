@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,10 +25,19 @@ class StoredRequest:
     body: bytes | None
 
 
-async def purge_expired(session: AsyncSession, *, org_id: uuid.UUID, before: datetime) -> int:
-    """Delete the org's keys first used before `before`; returns how many."""
+async def purge_expired(session: AsyncSession, *, before: datetime, limit: int = 1000) -> int:
+    """Delete up to `limit` keys (of any org) first used before `before`; returns how many.
+
+    Rows another transaction holds are skipped, so a purge never waits behind a running
+    write; a later one removes them."""
+    expired = (
+        select(IdempotencyKey.org_id, IdempotencyKey.key)
+        .where(IdempotencyKey.created_at < before)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     stmt = delete(IdempotencyKey).where(
-        IdempotencyKey.org_id == org_id, IdempotencyKey.created_at < before
+        tuple_(IdempotencyKey.org_id, IdempotencyKey.key).in_(expired.scalar_subquery())
     )
     result = await session.execute(stmt)
     return int(getattr(result, "rowcount", 0) or 0)
