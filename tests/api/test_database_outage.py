@@ -140,3 +140,30 @@ async def test_a_cancelled_query_leaves_no_broken_connection_behind(
             *(client.get("/campaigns", headers=org.headers) for _ in range(12))
         )
         assert [r.status_code for r in statuses] == [200] * 12, [r.text for r in statuses]
+
+
+async def test_a_write_cut_off_after_taking_its_key_leaves_no_key_behind(
+    client: httpx.AsyncClient, org: OrgKey, engine: AsyncEngine
+):
+    """The key's row and the write commit together: a connection lost between them (the
+    server ends it while the write waits) leaves neither, and the retry with the same key runs."""
+    headers = {**org.headers, "Idempotency-Key": "cut-off"}
+    async with engine.connect() as locker:
+        await locker.execute(text("LOCK TABLE campaigns IN ACCESS EXCLUSIVE MODE"))
+        pending = asyncio.create_task(
+            client.post("/campaigns", json=campaign_body(2), headers=headers)
+        )
+        await _wait_for_a_blocked_request(engine)
+        assert await _terminate(engine, " AND wait_event_type = 'Lock'") == 1
+        await locker.rollback()
+    assert_error(await pending, 503, "The database is unavailable")
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM idempotency_keys"))).scalar() == 0
+
+    retried = await client.post("/campaigns", json=campaign_body(2), headers=headers)
+    assert retried.status_code == 201, retried.text
+    assert "Idempotent-Replayed" not in retried.headers
+    again = await client.post("/campaigns", json=campaign_body(2), headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM campaigns"))).scalar() == 1
