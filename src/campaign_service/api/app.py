@@ -41,6 +41,9 @@ Authenticate with `Authorization: Bearer <apiKey>`; create a key with
 The same operations are served at `/campaigns` and at Vapi's own `/campaign` paths, so Vapi's SDKs
 work when pointed at this service. A trailing slash names the same resource.
 
+Extension: every write takes an optional `Idempotency-Key` header; a retry with the same key
+and request gets the first answer again (`Idempotent-Replayed: true`) instead of running twice.
+
 Extension: a web console at [/console](/console) shows campaigns live and creates them; it uses
 this API with the key you sign in with.
 """
