@@ -7,8 +7,11 @@ the machine's PostgreSQL). Without it an embedded PostgreSQL is started in a tem
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import secrets
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -66,13 +69,39 @@ class OrgKey:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
-def _server_url(tmp_root: Path) -> str:
+def embedded_test_home() -> Path:
+    """A new folder of this run's own for the embedded test server, outside pytest's shared
+    temporary root: another pytest run on the machine may reset that root's permissions or
+    delete it while this server writes there. Under the system temporary folder, passable by
+    others (0711) so the server's unprivileged user can reach it when the suite runs as root;
+    the data folder inside is 0700."""
+    home = Path(tempfile.mkdtemp(prefix="campaign-service-test-pg-"))
+    home.chmod(0o711)
+    return home
+
+
+@pytest.fixture
+def passable_tmp() -> Iterator[Path]:
+    """A temporary folder for a test that starts the embedded PostgreSQL (as `embedded_test_home`:
+    pytest's own folders are 0700, which the server's user cannot pass when run as root)."""
+    home = embedded_test_home()
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@contextmanager
+def _server_url() -> Iterator[str]:
     url = os.environ.get("CAMPAIGN_SERVICE_TEST_DATABASE_URL")
     if url:
-        return url
+        yield url
+        return
     from campaign_service.embedded import start_embedded
 
-    return start_embedded(tmp_root / "embedded-home")
+    home = embedded_test_home()
+    # The server stops at exit (its own exit handler); handlers run last-registered first,
+    # so registering this one before the server starts removes the files after it stopped.
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    yield start_embedded(home)
 
 
 def admin_sql(server_url: str, sql: str) -> None:
@@ -104,9 +133,9 @@ def new_database(server_url: str, prefix: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url() -> Iterator[str]:
     """A new, empty database for this test run, brought to head by the migrations."""
-    with new_database(_server_url(tmp_path_factory.mktemp("pg")), "cs_test") as url:
+    with _server_url() as server, new_database(server, "cs_test") as url:
         upgrade_to_head(url)
         yield url
 

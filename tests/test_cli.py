@@ -142,7 +142,8 @@ def test_bad_input_fails_with_a_clear_message(env):
         fails(result, message)
 
 
-def test_embedded_database_is_shared_between_commands(tmp_path):
+def test_embedded_database_is_shared_between_commands(passable_tmp):
+    tmp_path = passable_tmp
     env = {**base_env(), "CAMPAIGN_SERVICE_HOME": str(tmp_path / "home")}
 
     migrated = run("migrate", env=env)

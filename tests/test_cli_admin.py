@@ -76,7 +76,8 @@ def test_info_says_where_the_data_lives_without_starting_anything(tmp_path):
     assert not home.exists()
 
 
-def test_no_warning_without_xdg_runtime_dir(tmp_path):
+def test_no_warning_without_xdg_runtime_dir(passable_tmp):
+    tmp_path = passable_tmp
     """Containers and CI have no XDG_RUNTIME_DIR; the embedded server must not complain."""
     env = {k: v for k, v in base_env().items() if k != "XDG_RUNTIME_DIR"}
     env["CAMPAIGN_SERVICE_HOME"] = str(tmp_path / "home")

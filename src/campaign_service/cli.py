@@ -39,10 +39,15 @@ def database_url(settings: Settings) -> str:
     try:
         return start_embedded(settings.home)
     except OSError as exc:
-        raise AppError(
-            f"cannot start the embedded PostgreSQL in {settings.home / 'pgdata'} "
-            f"({exc.strerror or exc}); set CAMPAIGN_SERVICE_HOME to a folder you can write, "
+        reason = exc.strerror or str(exc)
+        advice = (
+            ""  # the reason already says what to do
+            if "CAMPAIGN_SERVICE_HOME" in reason
+            else "; set CAMPAIGN_SERVICE_HOME to a folder you can write, "
             "or DATABASE_URL to a PostgreSQL server"
+        )
+        raise AppError(
+            f"cannot start the embedded PostgreSQL in {settings.home / 'pgdata'} ({reason}){advice}"
         ) from None
 
 

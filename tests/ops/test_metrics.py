@@ -144,3 +144,28 @@ async def test_metrics_survive_a_database_outage() -> None:
     assert value(samples, "campaign_service_metrics_database_up") == 0
     assert not any(name == "campaign_service_campaigns" for name, _ in samples)
     assert ("campaign_calls_placed_total", ()) in samples
+
+
+async def test_an_operator_token_protects_metrics_when_configured(database_url: str) -> None:
+    app = create_app(Settings(metrics_token="s3cret-operator"), database_url=database_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for headers in (
+                {},
+                {"Authorization": "Bearer wrong"},
+                {"Authorization": "Basic s3cret-operator"},
+                {"Authorization": "Bearer s3cret-operato"},
+            ):
+                refused = await client.get("/metrics", headers=headers)
+                assert refused.status_code == 401
+                assert refused.json()["statusCode"] == 401
+                assert "operator token" in refused.json()["message"]
+                assert "campaign_service" not in refused.text
+            allowed = await client.get(
+                "/metrics", headers={"Authorization": "Bearer s3cret-operator"}
+            )
+            assert allowed.status_code == 200
+            assert "campaign_service_http_requests_total" in allowed.text
+            # The probes stay open for the orchestrator.
+            assert (await client.get("/health")).status_code == 200

@@ -200,7 +200,8 @@ def test_the_walk_through_and_the_sdk_example_run_as_pasted(
     assert output[8:] == ["From the SDK scheduled 0 calls ended"]
 
 
-def test_the_reset_snippet_empties_the_embedded_database(tmp_path: Path) -> None:
+def test_the_reset_snippet_empties_the_embedded_database(passable_tmp: Path) -> None:
+    tmp_path = passable_tmp
     cwd, env = pasted_shell(tmp_path)
     env.pop("DATABASE_URL", None)
     env.pop("XDG_RUNTIME_DIR", None)

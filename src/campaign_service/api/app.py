@@ -12,9 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import campaign_service
 from campaign_service.api.audience_errors import install_audience_errors
+from campaign_service.api.auth_throttle import FailedAuthThrottle
 from campaign_service.api.body_limit import BodyLimitMiddleware
 from campaign_service.api.docs import install_docs
 from campaign_service.api.errors import install_error_handlers
+from campaign_service.api.header_limit import HeaderLimitMiddleware
+from campaign_service.api.idempotency import install_idempotency
 from campaign_service.api.openapi import install_openapi
 from campaign_service.api.routes import audiences, campaigns, campaigns_v2, dnc, health, metrics
 from campaign_service.api.trailing_slash import TrailingSlashMiddleware
@@ -37,6 +40,9 @@ Authenticate with `Authorization: Bearer <apiKey>`; create a key with
 
 The same operations are served at `/campaigns` and at Vapi's own `/campaign` paths, so Vapi's SDKs
 work when pointed at this service. A trailing slash names the same resource.
+
+Extension: every write takes an optional `Idempotency-Key` header; a retry with the same key
+and request gets the first answer again (`Idempotent-Replayed: true`) instead of running twice.
 
 Extension: a web console at [/console](/console) shows campaigns live and creates them; it uses
 this API with the key you sign in with.
@@ -96,7 +102,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(database_url, pool_size=settings.db_pool_size)
+        engine = create_engine(
+            database_url,
+            pool_size=settings.db_pool_size,
+            connect_timeout=settings.db_connect_timeout,
+            application_name="campaign-service api",
+        )
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         try:
@@ -118,11 +129,20 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.auth_throttle = FailedAuthThrottle(
+        limit=settings.auth_failure_limit, window=settings.auth_failure_window_seconds
+    )
     # One registry per app: tests build many apps in one process without duplicate series.
     app.state.metrics_registry = CollectorRegistry()
     install_error_handlers(app)
     install_audience_errors(app)
+    install_idempotency(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        HeaderLimitMiddleware,
+        max_bytes=settings.max_header_bytes,
+        max_count=settings.max_header_count,
+    )
     # Added last, so outermost: 413s from the body limit are logged and counted too.
     app.add_middleware(
         RequestObservabilityMiddleware, metrics=HttpMetrics.create(app.state.metrics_registry)

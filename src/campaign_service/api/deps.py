@@ -10,8 +10,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaign_service.api.auth_throttle import FailedAuthThrottle
 from campaign_service.db.models import Org
-from campaign_service.errors import Unauthorized
+from campaign_service.errors import TooManyRequests, Unauthorized
 from campaign_service.orgs.service import org_for_key
 from campaign_service.settings import Settings
 
@@ -47,15 +48,25 @@ Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def current_org(
+    request: Request,
     session: Session,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Org:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized(MISSING_KEY)
     org = await org_for_key(session, credentials.credentials.strip())
-    if org is None:
-        raise Unauthorized(INVALID_KEY)
-    return org
+    if org is not None:
+        return org  # looked up before the throttle: a valid key is never slowed
+    throttle: FailedAuthThrottle = request.app.state.auth_throttle
+    address = request.client.host if request.client else ""
+    retry_after = throttle.retry_after(address)
+    if retry_after is not None:
+        raise TooManyRequests(
+            f"Too many invalid API keys from this address; retry in {retry_after} s.",
+            retry_after=retry_after,
+        )
+    throttle.record_failure(address)
+    raise Unauthorized(INVALID_KEY)
 
 
 CurrentOrg = Annotated[Org, Depends(current_org)]

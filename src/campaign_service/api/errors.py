@@ -10,8 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from campaign_service.db.availability import RETRY_AFTER_SECONDS, database_unavailable
 from campaign_service.error_body import error_response
 from campaign_service.errors import AppError
 
@@ -64,7 +66,9 @@ def validation_messages(errors: list[Any]) -> list[str]:
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.message)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(exc.status_code, exc.message, headers=headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -98,8 +102,24 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "Internal server error")
 
 
+DATABASE_UNAVAILABLE = "The database is unavailable; retry in a few seconds."
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After when the database cannot be reached (an outage, a restart, a
+    dropped connection): nothing was committed, so the request may be sent again."""
+    if not database_unavailable(exc):
+        return await _unexpected(request, exc)
+    log.warning("database unavailable: %s", type(exc).__name__, exc_info=True)
+    return error_response(
+        503, DATABASE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    for kind in (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError):
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
@@ -110,4 +130,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing, invalid or revoked API key."},
     404: {"model": ErrorBody, "description": "No such campaign in your organization."},
     413: {"model": ErrorBody, "description": "Request body too large."},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many invalid API keys from this address; retry after the "
+        "Retry-After seconds (valid keys are never refused).",
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "The database is unavailable; retry after the Retry-After seconds.",
+    },
 }

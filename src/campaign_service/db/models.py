@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     Sequence,
     String,
     Text,
@@ -302,3 +303,30 @@ class DncNumber(Base):
 
     # The primary key (org_id, number) answers the dial-time lookup; this one the newest-first list.
     __table_args__ = (Index("ix_dnc_numbers_org_created", "org_id", "created_at"),)
+
+
+class IdempotencyKey(Base):
+    """A write request's Idempotency-Key and the response it got, kept for a retry to replay.
+
+    The row is inserted in the write's own transaction, before the write, and its response is
+    stored in that same transaction: a concurrent repeat waits on the primary key until the
+    first commits (then replays) or rolls back (then runs), and a crash leaves no row behind.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(Text)
+    # SHA-256 of the query string and the body, hex.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    # The purge deletes keys older than the retention, whichever org they belong to.
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)

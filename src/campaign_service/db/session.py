@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from campaign_service.db.availability import discard_broken_connections
 
 
 def async_url(url: str) -> URL:
@@ -30,13 +33,30 @@ def async_url(url: str) -> URL:
     return parsed
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float | None = None,
+    application_name: str | None = None,
+) -> AsyncEngine:
+    """A pooled engine that checks a connection before lending it (pre-ping) and discards
+    connections an error left broken. `application_name` names its connections in
+    pg_stat_activity."""
+    connect_args: dict[str, Any] = {}
+    if connect_timeout is not None:
+        connect_args["timeout"] = connect_timeout
+    if application_name is not None:
+        connect_args["server_settings"] = {"application_name": application_name}
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        connect_args=connect_args,
     )
+    discard_broken_connections(engine)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,0 +1,2 @@
+"""Idempotency keys of write requests: a retry replays the first answer instead of running
+the write again."""
