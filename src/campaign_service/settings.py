@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -11,7 +12,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _default_home() -> Path:
+    # Root's home is private (0700), and the embedded server runs as an unprivileged user that
+    # must pass through every folder above its data: a service's own state folder fits root.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return ROOT_HOME
     return Path(platformdirs.user_data_dir("campaign-service", appauthor=False))
+
+
+ROOT_HOME = Path("/var/lib/campaign-service")
 
 
 class Settings(BaseSettings):
