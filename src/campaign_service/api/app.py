@@ -17,6 +17,7 @@ from campaign_service.api.docs import install_docs
 from campaign_service.api.errors import install_error_handlers
 from campaign_service.api.openapi import install_openapi
 from campaign_service.api.routes import audiences, campaigns, campaigns_v2, dnc, health, metrics
+from campaign_service.api.strict_json import StrictJsonRoute
 from campaign_service.api.trailing_slash import TrailingSlashMiddleware
 from campaign_service.console.routes import install_console
 from campaign_service.db.session import create_engine, session_factory
@@ -116,6 +117,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Routes added on the app itself (the docs pages) read JSON bodies strictly too.
+    app.router.route_class = StrictJsonRoute
     app.state.settings = settings
     app.state.clock = clock
     # One registry per app: tests build many apps in one process without duplicate series.

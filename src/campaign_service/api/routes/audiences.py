@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from campaign_service.api.audience_errors import FILE_ERROR_RESPONSES
 from campaign_service.api.deps import CurrentOrg, Now, Session
 from campaign_service.api.errors import ERROR_RESPONSES, validation_messages
+from campaign_service.api.strict_json import StrictJsonRoute
 from campaign_service.audiences import export_repository, importer
 from campaign_service.audiences.export import MEDIA_TYPES, Format, export_chunks, filename
 from campaign_service.audiences.schemas import (
@@ -30,7 +31,11 @@ from campaign_service.readmodel.campaigns import campaign_body
 
 TAG = "Audiences (extension)"
 # 404 only where a campaign ID is in the path (the export).
-router = APIRouter(tags=[TAG], responses={k: v for k, v in ERROR_RESPONSES.items() if k != 404})
+router = APIRouter(
+    route_class=StrictJsonRoute,
+    tags=[TAG],
+    responses={k: v for k, v in ERROR_RESPONSES.items() if k != 404},
+)
 IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     **FILE_ERROR_RESPONSES,
     200: {"model": ImportDryRun, "description": "dryRun=true: what would be created."},

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from campaign_service.api.deps import AppSettings, CurrentOrg, Now, Session
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.examples import CREATE_EXAMPLES, UPDATE_EXAMPLES
+from campaign_service.api.strict_json import StrictJsonRoute
 from campaign_service.audiences.dedupe import dedupe_campaign
 from campaign_service.audiences.schemas import DedupeQuery
 from campaign_service.calls.schemas import CallDetails, CallListQuery, CallPaginatedResponse
@@ -32,9 +33,9 @@ from campaign_service.readmodel.campaigns import campaign_bodies, campaign_body
 from campaign_service.readmodel.history import history_page
 from campaign_service.readmodel.progress import progress
 
-router = APIRouter(responses=ERROR_RESPONSES)
+router = APIRouter(route_class=StrictJsonRoute, responses=ERROR_RESPONSES)
 # Paths beyond Vapi's API; served under /campaigns only, never at Vapi's /campaign paths.
-extensions = APIRouter(responses=ERROR_RESPONSES, tags=["Extensions"])
+extensions = APIRouter(route_class=StrictJsonRoute, responses=ERROR_RESPONSES, tags=["Extensions"])
 
 
 def json_body(body: BaseModel | orjson.Fragment | bytes, status_code: int = 200) -> Response:

@@ -15,13 +15,19 @@ from campaign_service.api.deps import CurrentOrg, Session
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.routes import campaigns
 from campaign_service.api.routes.campaigns import json_body
+from campaign_service.api.strict_json import StrictJsonRoute
 from campaign_service.campaigns import schemas_v2 as v2
 from campaign_service.campaigns import service
 from campaign_service.campaigns.schemas import Campaign
 from campaign_service.readmodel.campaigns import summaries
 from campaign_service.readmodel.contacts import contacts_page
 
-router = APIRouter(prefix="/v2/campaign", tags=["Vapi v2 paths"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=StrictJsonRoute,
+    prefix="/v2/campaign",
+    tags=["Vapi v2 paths"],
+    responses=ERROR_RESPONSES,
+)
 
 # The writes are the v1 handlers themselves, under v2 names.
 router.add_api_route(

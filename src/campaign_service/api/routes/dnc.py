@@ -10,6 +10,7 @@ from campaign_service.api.audience_errors import FILE_ERROR_RESPONSES
 from campaign_service.api.deps import CurrentOrg, Now, Session
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.routes.campaigns import json_body
+from campaign_service.api.strict_json import StrictJsonRoute
 from campaign_service.audiences import dnc_service
 from campaign_service.audiences.schemas import (
     AddDncNumberDTO,
@@ -27,7 +28,7 @@ ANSWERS = {k: v for k, v in ERROR_RESPONSES.items() if k != 404}
 NOT_LISTED: dict[int | str, dict[str, Any]] = {
     404: {**ERROR_RESPONSES[404], "description": "The number is not on the list."}
 }
-router = APIRouter(prefix="/dnc", tags=[TAG], responses=ANSWERS)
+router = APIRouter(route_class=StrictJsonRoute, prefix="/dnc", tags=[TAG], responses=ANSWERS)
 
 
 @router.post(
