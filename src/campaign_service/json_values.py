@@ -1,7 +1,8 @@
 """JSON values the service can store and answer faithfully, and the checks that say so.
 
 PostgreSQL text and jsonb cannot hold U+0000; a lone UTF-16 surrogate is not UTF-8; JSON has
-no NaN or Infinity; integers beyond the signed 64-bit range and very deep nesting cannot be
+no NaN or Infinity; numbers beyond the signed 64-bit range (jsonb gives a large float back as
+an integer) and very deep nesting cannot be
 written back by the service's JSON writer. `problem` names the first such thing in a value.
 The API refuses request bodies with one (api/strict_json.py); the CSV import uses the same
 checks for its `config` field.
@@ -33,31 +34,32 @@ def problem(value: Any, where: str = "request body") -> str | None:
                 return f"{where} is nested more than {MAX_DEPTH} levels deep"
             entries = item.items() if isinstance(item, dict) else enumerate(item)
             for key, child in entries:
-                if isinstance(key, str) and (reason := _text_problem(key)):
-                    return f"{where} has a property name that {reason}"
+                if isinstance(key, str) and (what := _unstorable_text(key)):
+                    return f"{path or where} has a property name containing {what}"
                 stack.append((child, f"{path}.{key}" if path else str(key), depth + 1))
             continue
         name = path or where
         if isinstance(item, str):
-            if reason := _text_problem(item):
-                return f"{name} {reason}"
+            if what := _unstorable_text(item):
+                return f"{name} must not contain {what}"
         elif isinstance(item, bool):
             continue
-        elif isinstance(item, int):
-            if not MIN_INT <= item <= MAX_INT:
-                return f"{name} must be an integer between {MIN_INT} and {MAX_INT}"
         elif isinstance(item, float) and not math.isfinite(item):
             return f"{name} must be a finite number"
+        elif isinstance(item, int | float) and not MIN_INT <= item <= MAX_INT:
+            # jsonb gives a large float back as an integer (1e20 as 100000000000000000000),
+            # so every number, not only integers, must fit in 64 bits to be read back.
+            return f"{name} must be a number between {MIN_INT} and {MAX_INT}"
     return None
 
 
-def _text_problem(text: str) -> str | None:
+def _unstorable_text(text: str) -> str | None:
     if "\x00" in text:
-        return "must not contain the character U+0000"
+        return "the character U+0000"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "must not contain a lone surrogate (a \\ud800-\\udfff escape without its pair)"
+        return "a lone surrogate (a \\ud800-\\udfff escape without its pair)"
     return None
 
 
@@ -66,7 +68,7 @@ class UnstorableValue(ValueError):
 
 
 def _refuse_constant(name: str) -> Any:
-    raise UnstorableValue(f"holds {name}, which JSON numbers cannot be")
+    raise UnstorableValue(f"must not contain {name} (JSON has no such number)")
 
 
 def loads_storable(text: str | bytes, where: str = "request body") -> Any:
