@@ -30,9 +30,10 @@ class InputModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_nulls(cls, data: Any) -> Any:
-        # Vapi's SDK sends null for arguments passed as None; treat them as absent.
+        # Vapi's SDK sends null for arguments passed as None; treat them as absent. Only
+        # known properties: an unknown one stays, so `{"bogus": null}` is still refused.
         if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None}
+            return {k: v for k, v in data.items() if v is not None or k not in cls.model_fields}
         return data
 
 

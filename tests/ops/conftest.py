@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -30,8 +31,15 @@ class LiveServer:
 @pytest.fixture
 def live_server(database_url: str) -> Iterator[LiveServer]:
     """The real app behind uvicorn on a free localhost port, in a background thread."""
+    with serving(Settings(), database_url) as server:
+        yield server
+
+
+@contextmanager
+def serving(settings: Settings, database_url: str) -> Iterator[LiveServer]:
+    """The app built with `settings` behind uvicorn on a free localhost port."""
     port = free_port()
-    app = create_app(Settings(), database_url=database_url)
+    app = create_app(settings, database_url=database_url)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

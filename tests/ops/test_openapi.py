@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -210,3 +211,97 @@ def test_extension_fields_are_marked_as_extensions(document: dict[str, Any]) -> 
         assert operation["tags"] == ["Extensions"], path
         assert operation["description"].startswith("Extension"), path
         assert not path.startswith("/campaign/"), "extensions are not served at Vapi's paths"
+
+
+def _create(**overrides: Any) -> dict[str, Any]:
+    return campaign_body(1, **overrides)
+
+
+PLAN = [{"phoneNumberId": "pn_1", "customers": [{"number": "+14155550100"}]}]
+WINDOW = {"days": ["mon"], "start": "09:00", "end": "17:00", "fallbackTimeZone": "Europe/Paris"}
+# Bodies the service refuses that the document once allowed: each rule is now in the schema.
+REFUSED_CREATES = {
+    "customers null without dialPlan": _create(customers=None),
+    "dialPlan empty": _create(phoneNumberId=..., customers=..., dialPlan=[]),
+    "dialPlan without a customer": _create(
+        phoneNumberId=..., customers=..., dialPlan=[{"phoneNumberId": "pn_1", "customers": []}]
+    ),
+    "customers empty": _create(customers=[]),
+    "phoneNumberId and dialPlan": _create(customers=..., dialPlan=PLAN),
+    "customers and dialPlan": _create(phoneNumberId=..., dialPlan=PLAN),
+    "no target": _create(assistantId=None),
+    "two targets": _create(squadId="squad_1"),
+    "predialPlan without server": _create(predialPlan={"enabled": True}),
+    "blank name": _create(name=" \t"),
+    "maxConcurrency above 500": _create(maxConcurrency=501),
+    "number not E.164": _create(customers=[{"number": "4155550100"}]),
+    "loose number with a dash": _create(
+        customers=[{"number": "415-555", "numberE164CheckEnabled": False}]
+    ),
+    "customer without number or sipUri": _create(customers=[{"name": "Ada"}]),
+    "unknown time zone": _create(customers=[{"number": "+14155550100", "timeZone": "Mars/Base"}]),
+    "clock time not HH:MM": _create(callingWindow={**WINDOW, "start": "9am"}),
+    "repeated day": _create(callingWindow={**WINDOW, "days": ["mon", "mon"]}),
+    "unknown property, even null": {**_create(), "bogus": None},
+}
+ACCEPTED_CREATES = {
+    "optional fields sent as null": _create(
+        workflowId=None,
+        dialPlan=None,
+        schedulePlan=None,
+        retryPlan={"retryOn": ["busy"], "delay": None, "maxAttempts": None},
+        customers=[{"number": "+14155550100", "numberE164CheckEnabled": None, "sipUri": None}],
+    ),
+    "dial plan alone": _create(phoneNumberId=..., customers=..., dialPlan=PLAN),
+    "loose number": _create(customers=[{"number": "+abc123", "numberE164CheckEnabled": False}]),
+    "calling window": _create(callingWindow=WINDOW),
+}
+REFUSED_UPDATES = {
+    "dialPlan empty": {"dialPlan": []},
+    "phoneNumberId and dialPlan": {"phoneNumberId": "pn_2", "dialPlan": PLAN},
+    "two targets": {"assistantId": "a", "workflowId": "w"},
+    "unknown property, even null": {"bogus": None},
+}
+
+
+async def test_the_document_refuses_what_the_service_refuses(
+    client: httpx.AsyncClient, org: OrgKey, document: dict[str, Any]
+) -> None:
+    schemas = document["components"]["schemas"]
+    create = validator(document, {"$ref": "#/components/schemas/CreateCampaignDTO"})
+    update = validator(document, {"$ref": "#/components/schemas/UpdateCampaignDTO"})
+    assert "TimeZoneName" in schemas
+    for case, body in REFUSED_CREATES.items():
+        assert not create.is_valid(body), case
+        response = await client.post("/campaigns", json=body, headers=org.headers)
+        assert response.status_code == 400, (case, response.text)
+    for case, body in ACCEPTED_CREATES.items():
+        assert_valid(document, {"$ref": "#/components/schemas/CreateCampaignDTO"}, body)
+        response = await client.post("/campaigns", json=body, headers=org.headers)
+        assert response.status_code == 201, (case, response.text)
+    scheduled = _create(schedulePlan={"earliestAt": "2099-01-01T00:00:00Z"})
+    campaign = (await client.post("/campaigns", json=scheduled, headers=org.headers)).json()
+    for case, body in REFUSED_UPDATES.items():
+        assert not update.is_valid(body), case
+        response = await client.patch(
+            f"/campaigns/{campaign['id']}", json=body, headers=org.headers
+        )
+        assert response.status_code == 400, (case, response.text)
+
+
+def test_bounds_are_json_schema_keywords(document: dict[str, Any]) -> None:
+    # Pydantic writes ge/le for fields with their own validator; JSON Schema says minimum.
+    text = json.dumps(document)
+    assert '"ge":' not in text
+    assert '"le":' not in text
+    update = document["components"]["schemas"]["UpdateCampaignDTO"]["properties"]
+    assert {"type": "integer", "minimum": 1, "maximum": 500} in update["maxConcurrency"]["anyOf"]
+
+
+async def test_a_literal_path_allows_only_its_own_methods(
+    client: httpx.AsyncClient, org: OrgKey
+) -> None:
+    # /dnc/import is also matched by the template /dnc/{number}, which has DELETE.
+    response = await client.request("OPTIONS", "/dnc/import", headers=org.headers)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"

@@ -20,6 +20,7 @@ from campaign_service.api.header_limit import HeaderLimitMiddleware
 from campaign_service.api.idempotency import install_idempotency
 from campaign_service.api.openapi import install_openapi
 from campaign_service.api.routes import audiences, campaigns, campaigns_v2, dnc, health, metrics
+from campaign_service.api.strict_json import StrictJsonRoute
 from campaign_service.api.trailing_slash import TrailingSlashMiddleware
 from campaign_service.console.routes import install_console
 from campaign_service.db.session import create_engine, session_factory
@@ -127,6 +128,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Routes added on the app itself (the docs pages) read JSON bodies strictly too.
+    app.router.route_class = StrictJsonRoute
     app.state.settings = settings
     app.state.clock = clock
     app.state.auth_throttle = FailedAuthThrottle(

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from campaign_service.db.availability import RETRY_AFTER_SECONDS, database_unavailable
 from campaign_service.error_body import error_response
 from campaign_service.errors import AppError
+from campaign_service.json_values import MAX_DEPTH
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +89,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _methods_for(request: Request) -> set[str]:
-    """The methods the OpenAPI document lists for every path template matching this path."""
+    """The methods the OpenAPI document lists for this path: those of its literal path if the
+    document has one (`/dnc/import`), else those of every template matching it."""
+    paths: dict[str, Any] = request.app.openapi()["paths"]
+    if request.url.path in paths:
+        return {method.upper() for method in paths[request.url.path]}
     methods: set[str] = set()
-    for template, operations in request.app.openapi()["paths"].items():
+    for template, operations in paths.items():
         pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
         if re.match(pattern, request.url.path):
             methods |= {method.upper() for method in operations}
@@ -125,8 +130,15 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
+INVALID_INPUT = (
+    "Invalid input or a refused state change. Besides the schema's rules, a JSON body is "
+    "refused when it cannot be stored as sent: a string or property name holding U+0000 or "
+    "a lone surrogate (\\ud800-\\udfff without its pair), NaN or Infinity, a number outside "
+    f"the signed 64-bit range, or nesting deeper than {MAX_DEPTH} levels."
+)
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "Invalid input or a refused state change."},
+    400: {"model": ErrorBody, "description": INVALID_INPUT},
     401: {"model": ErrorBody, "description": "Missing, invalid or revoked API key."},
     404: {"model": ErrorBody, "description": "No such campaign in your organization."},
     413: {"model": ErrorBody, "description": "Request body too large."},

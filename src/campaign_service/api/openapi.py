@@ -4,6 +4,8 @@
 - No 422 responses: validation errors are answered with 400 and ErrorBody (api/errors.py).
 - The call-record operations under /campaigns listed under the "Calls" tag (the router tags
   them all "Campaigns", which left the declared "Calls" section empty in /docs).
+- The rules of the request bodies that the models check beyond their JSON Schema
+  (api/openapi_rules.py), so a request valid against the document is accepted.
 - Descriptions for path parameters and for the `results`/`metadata` of paginated responses,
   where the models leave them out (a description given in the code always wins).
 """
@@ -15,6 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from campaign_service.api.openapi_rules import add_request_rules
 from campaign_service.api.response_examples import ERROR_EXAMPLES, SUCCESS_EXAMPLES
 
 CAMPAIGN_PREFIXES = ("/campaigns", "/campaign")
@@ -65,6 +68,7 @@ def finish_document(document: dict[str, Any]) -> None:
     for name in UNUSED_SCHEMAS:  # in order: the first one refers to the second
         if f'"#/components/schemas/{name}"' not in json.dumps(document):
             schemas.pop(name, None)
+    add_request_rules(schemas)
     for name, schema in schemas.items():
         if name.endswith("PaginatedResponse"):
             for field, description in PAGE_FIELD_DESCRIPTIONS.items():

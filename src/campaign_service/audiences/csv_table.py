@@ -75,6 +75,10 @@ def read_table(data: bytes, *, required: Sequence[str], max_rows: int) -> Table:
         _mark_bad_bytes(table, records, bad_bytes)
         # Reported once, here; later checks see a replacement character instead.
         records = [[_ESCAPED_BYTE.sub("\ufffd", cell) for cell in r] for r in records]
+    if "\x00" in text:
+        _mark_nul(table, records)
+        # Reported once, here; later checks see the cell without it.
+        records = [[cell.replace("\x00", "") for cell in r] for r in records]
     columns = _check_header(table, records, required)
     if not table.file_errors:
         _fill_rows(table, records, columns, max_rows)
@@ -147,6 +151,23 @@ def _mark_bad_bytes(table: Table, records: list[list[str]], offsets: list[int]) 
             else:
                 name = header[position] if position < len(header) else f"#{position + 1}"
                 table.row_errors.append(RowError(row, name or f"#{position + 1}", message))
+
+
+def _mark_nul(table: Table, records: list[list[str]]) -> None:
+    """Report each cell holding U+0000: no stored text can hold it, so its row is unusable."""
+    header = [cell.strip() for cell in records[0]]
+    message = "the cell holds the character U+0000 (NUL), which cannot be stored; remove it"
+    for index, record in enumerate(records):
+        for position, cell in enumerate(record):
+            if "\x00" not in cell:
+                continue
+            if index == 0:
+                table.file_errors.append(RowError(HEADER_ROW, f"#{position + 1}", message))
+            else:
+                name = header[position] if position < len(header) else ""
+                table.row_errors.append(
+                    RowError(HEADER_ROW + index, name or f"#{position + 1}", message)
+                )
 
 
 def _check_header(table: Table, records: list[list[str]], required: Sequence[str]) -> list[str]:

@@ -8,12 +8,12 @@ renders them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from campaign_service.audiences.schemas import (
 from campaign_service.campaigns import service as campaigns
 from campaign_service.campaigns.schemas import CreateCampaignDTO, CreateCustomerDTO
 from campaign_service.db.models import Campaign, Org
+from campaign_service.json_values import UnstorableValue, loads_storable
 
 PREVIEW_CONTACTS = 20
 FROM_THE_FILE = ("customers", "dialPlan")
@@ -89,8 +90,10 @@ def campaign_template(
 ) -> tuple[CreateCampaignDTO | None, list[str]]:
     """The configuration as a create body (its customers still to come), or its problems."""
     try:
-        given: Any = orjson.loads(config)
-    except orjson.JSONDecodeError as exc:
+        given: Any = loads_storable(config, "config")
+    except UnstorableValue as exc:
+        return None, [str(exc)]
+    except json.JSONDecodeError as exc:
         return None, [f"config is not valid JSON ({exc})"]
     if not isinstance(given, dict):
         return None, ["config must be a JSON object (the create body without customers)"]

@@ -18,6 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
+from campaign_service.api.strict_json import StrictJsonRoute
+
 CONSOLE_URL = "/console"
 STATIC_URL = "/console/static"
 
@@ -43,7 +45,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=StrictJsonRoute, include_in_schema=False)
 
 
 def static_dir() -> Path:

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from campaign_service.api.strict_json import StrictJsonRoute
 from campaign_service.db.migrate import current_revision, head_revision
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["Operations"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["Operations"])
 
 # A probe must answer before the orchestrator's own timeout, even when the database hangs.
 READY_TIMEOUT_SECONDS = 3.0

@@ -11,11 +11,12 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from campaign_service.api.errors import ERROR_RESPONSES
+from campaign_service.api.strict_json import StrictJsonRoute
 from campaign_service.errors import Unauthorized
 from campaign_service.observability.db_metrics import database_snapshot
 from campaign_service.observability.metrics import ENGINE_REGISTRY
 
-router = APIRouter(tags=["Operations"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["Operations"])
 
 
 @router.get(
