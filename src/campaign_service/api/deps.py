@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.db.models import Org
 from campaign_service.errors import Unauthorized
-from campaign_service.orgs.service import org_for_key
+from campaign_service.orgs.service import hash_key, org_for_key
 from campaign_service.settings import Settings
 
 # This service has one kind of key (no public/private pair as Vapi has), so say what it is
@@ -59,6 +59,20 @@ async def current_org(
 
 
 CurrentOrg = Annotated[Org, Depends(current_org)]
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def key_hash(credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The stored hash of the request's key, for reads that check it in their own statement
+    (an inactive key then answers `unauthorized()`)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized(MISSING_KEY)
+    return hash_key(credentials.credentials.strip())
+
+
+def unauthorized() -> Unauthorized:
+    return Unauthorized(INVALID_KEY)
 
 
 def now(request: Request) -> datetime:

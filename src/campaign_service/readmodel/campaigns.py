@@ -10,12 +10,12 @@ check real bodies against it and against Vapi's JSON Schema.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, TALKING, CallStatus, in_order
@@ -103,7 +103,7 @@ async def campaign_body(session: AsyncSession, campaign: models.Campaign) -> orj
     return body
 
 
-def _schedule(campaign: models.Campaign) -> dict[str, str] | None:
+def _schedule(campaign: Any) -> dict[str, str] | None:
     if not campaign.has_schedule_plan or campaign.earliest_at is None:
         return None
     plan = {"earliestAt": iso_z(campaign.earliest_at)}
@@ -117,6 +117,21 @@ def _body(
     calls: Any,
     audience: dict[tuple[uuid.UUID, int | None], orjson.Fragment],
 ) -> dict[str, Any]:
+    call_map = orjson.Fragment(calls.calls) if calls else orjson.Fragment(b"{}")
+    return campaign_document(
+        campaign, calls, call_map, lambda index: audience.get((campaign.id, index), EMPTY_LIST)
+    )
+
+
+def campaign_document(
+    campaign: Any,
+    counts: Any,
+    calls: orjson.Fragment,
+    audience: Callable[[int | None], orjson.Fragment],
+) -> dict[str, Any]:
+    """The v1 body of a campaign (an ORM object or a row with the same column names), with
+    its call map, its audience by dial plan index (None without a dial plan), and the
+    counters of `counts` (None: no calls)."""
     extra = campaign.extra_config or {}
     body: dict[str, Any] = {
         "status": campaign.status,
@@ -129,24 +144,24 @@ def _body(
     }
     if campaign.dial_plan_numbers is not None:
         body["dialPlan"] = [
-            {"phoneNumberId": number, "customers": audience.get((campaign.id, i), EMPTY_LIST)}
+            {"phoneNumberId": number, "customers": audience(i)}
             for i, number in enumerate(campaign.dial_plan_numbers)
         ]
     body["schedulePlan"] = _schedule(campaign)
     if campaign.dial_plan_numbers is None:
-        body["customers"] = audience.get((campaign.id, None), EMPTY_LIST)
+        body["customers"] = audience(None)
     body.update(
         {
             "id": str(campaign.id),
             "orgId": str(campaign.org_id),
             "createdAt": iso_z(campaign.created_at),
             "updatedAt": iso_z(campaign.updated_at),
-            "calls": orjson.Fragment(calls.calls) if calls else orjson.Fragment(b"{}"),
-            "callsCounterScheduled": calls.scheduled if calls else 0,
-            "callsCounterQueued": calls.queued if calls else 0,
-            "callsCounterInProgress": calls.in_progress if calls else 0,
-            "callsCounterEndedVoicemail": calls.voicemail if calls else 0,
-            "callsCounterEnded": calls.ended if calls else 0,
+            "calls": calls,
+            "callsCounterScheduled": counts.scheduled if counts else 0,
+            "callsCounterQueued": counts.queued if counts else 0,
+            "callsCounterInProgress": counts.in_progress if counts else 0,
+            "callsCounterEndedVoicemail": counts.voicemail if counts else 0,
+            "callsCounterEnded": counts.ended if counts else 0,
             "maxConcurrency": campaign.max_concurrency,
             **{key: extra.get(key) for key in EXTRA_CONFIG_FIELDS},
             **control_fields(campaign),
@@ -156,7 +171,7 @@ def _body(
     return _without_nulls(body)
 
 
-def control_fields(campaign: models.Campaign) -> dict[str, Any]:
+def control_fields(campaign: Any) -> dict[str, Any]:
     """The campaign-control extensions: calling hours, retry plan, and the pause (shown
     while the campaign runs; an ended campaign has nothing left to pause)."""
     paused = campaign.paused_at is not None and campaign.status == CampaignStatus.IN_PROGRESS
@@ -224,7 +239,7 @@ _COUNTER_KEYS = (
 
 
 async def summaries(
-    session: AsyncSession, campaigns: Sequence[models.Campaign], *, counters: bool
+    session: AsyncSession | AsyncConnection, campaigns: Sequence[Any], *, counters: bool
 ) -> list[CampaignSummary]:
     by_campaign: dict[uuid.UUID, Any] = {}
     if counters and campaigns:
@@ -235,7 +250,7 @@ async def summaries(
     return [_summary(c, by_campaign.get(c.id), counters) for c in campaigns]
 
 
-def _summary(campaign: models.Campaign, row: Any, counters: bool) -> CampaignSummary:
+def _summary(campaign: Any, row: Any, counters: bool) -> CampaignSummary:
     extra = campaign.extra_config or {}
     summary = CampaignSummary(
         status=CampaignStatus(campaign.status),
