@@ -14,17 +14,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, TALKING, CallStatus, in_order
-from campaign_service.campaigns.schemas import SchedulePlan
-from campaign_service.campaigns.schemas_v2 import (
-    CampaignCallMetrics,
-    CampaignContactCounters,
-    CampaignSummary,
-)
+from campaign_service.campaigns.schemas_control import CallingWindow, RetryPlan
 from campaign_service.campaigns.state import CampaignStatus
 from campaign_service.db import models
 from campaign_service.db import predicates as p
@@ -240,7 +236,9 @@ _COUNTER_KEYS = (
 
 async def summaries(
     session: AsyncSession | AsyncConnection, campaigns: Sequence[Any], *, counters: bool
-) -> list[CampaignSummary]:
+) -> list[dict[str, Any]]:
+    """The v2 summary of each campaign (ORM objects or rows with the campaign's column
+    names), as JSON-ready dicts in CampaignSummary's shape, without building models."""
     by_campaign: dict[uuid.UUID, Any] = {}
     if counters and campaigns:
         result = await session.execute(
@@ -250,39 +248,51 @@ async def summaries(
     return [_summary(c, by_campaign.get(c.id), counters) for c in campaigns]
 
 
-def _summary(campaign: Any, row: Any, counters: bool) -> CampaignSummary:
+def _stored(model: type[BaseModel], value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored extension object as its response model renders it."""
+    if value is None:
+        return None
+    return model.model_validate(value).model_dump(mode="json", exclude_none=True)
+
+
+def _summary(campaign: Any, row: Any, counters: bool) -> dict[str, Any]:
     extra = campaign.extra_config or {}
-    summary = CampaignSummary(
-        status=CampaignStatus(campaign.status),
-        endedReason=campaign.ended_reason,
-        name=campaign.name,
-        id=str(campaign.id),
-        orgId=str(campaign.org_id),
-        createdAt=campaign.created_at,
-        updatedAt=campaign.updated_at,
-        assistantId=campaign.assistant_id,
-        squadId=campaign.squad_id,
-        phoneNumberId=campaign.phone_number_id,
-        maxConcurrency=campaign.max_concurrency,
+    control = control_fields(campaign)
+    summary: dict[str, Any] = {
+        "status": campaign.status,
+        "endedReason": campaign.ended_reason,
+        "name": campaign.name,
+        "id": str(campaign.id),
+        "orgId": str(campaign.org_id),
+        "createdAt": iso_z(campaign.created_at),
+        "updatedAt": iso_z(campaign.updated_at),
+        "assistantId": campaign.assistant_id,
+        "squadId": campaign.squad_id,
+        "phoneNumberId": campaign.phone_number_id,
+        # As stored, without the input rules (a past earliestAt is fine to show).
+        "schedulePlan": _schedule(campaign),
+        "maxConcurrency": campaign.max_concurrency,
         **{key: extra.get(key) for key in EXTRA_CONFIG_FIELDS},
-        **control_fields(campaign),
-    )
-    if campaign.has_schedule_plan and campaign.earliest_at is not None:
-        # Built as stored, without the input rules (a past earliestAt is fine to show).
-        summary.schedulePlan = SchedulePlan.model_construct(
-            earliestAt=campaign.earliest_at, latestAt=campaign.latest_at
-        )
+    }
     if counters:
         values = {k: int(getattr(row, k, 0) or 0) for k in _COUNTER_KEYS}
-        summary.contactCounters = CampaignContactCounters(
-            pending=values["pending"],
-            dispatched=values["dispatched"],
-            completed=values["completed"],
-            failed=values["failed"],
-            skipped=values["skipped"],
-            predialFailed=values["predial_failed"],
-        )
-        summary.callMetrics = CampaignCallMetrics(
-            dialed=values["dialed"], connected=values["connected"]
-        )
-    return summary
+        summary["contactCounters"] = {
+            "pending": values["pending"],
+            "dispatched": values["dispatched"],
+            "completed": values["completed"],
+            "failed": values["failed"],
+            "skipped": values["skipped"],
+            "predialFailed": values["predial_failed"],
+        }
+        summary["callMetrics"] = {"dialed": values["dialed"], "connected": values["connected"]}
+    summary.update(
+        {
+            "callingWindow": _stored(CallingWindow, control["callingWindow"]),
+            "retryPlan": _stored(RetryPlan, control["retryPlan"]),
+            "pausedAt": control["pausedAt"],
+            "pausedBy": control["pausedBy"],
+            "pauseReason": control["pauseReason"],
+            "resumedAt": control["resumedAt"],
+        }
+    )
+    return _without_nulls(summary)

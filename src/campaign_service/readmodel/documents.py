@@ -264,3 +264,23 @@ def _joined(documents: list[list[bytes]], *, leading: bool) -> list[bytes]:
             out.append(b",")
         out += document
     return out
+
+
+_ROW = text(
+    """
+    SELECT (SELECT count(*) FROM api_keys
+            WHERE key_hash = :key_hash AND revoked_at IS NULL) AS authorized, c.*
+    FROM (SELECT 1) one
+    LEFT JOIN (SELECT campaigns.* FROM campaigns
+               JOIN api_keys key ON key.org_id = campaigns.org_id
+               WHERE key.key_hash = :key_hash AND key.revoked_at IS NULL
+                 AND campaigns.id = :id AND campaigns.archived_at IS NULL) c ON true
+    """
+)
+
+
+async def campaign_row(conn: AsyncConnection, *, key_hash: str, campaign_id: uuid.UUID) -> Any:
+    """The campaign's row (its `id` None when no live campaign of the key's org has that id);
+    None when the key is not active."""
+    row = (await conn.execute(_ROW, {"key_hash": key_hash, "id": campaign_id})).one()
+    return row if row.authorized else None
