@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import orjson
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -34,7 +38,27 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     # No ping on every checkout (a round trip per request): a connection the server dropped
     # fails its statement, SQLAlchemy discards it and the pool reconnects, and the request
     # answers through the database fault handling.
-    return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size)
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        json_deserializer=json_loads,
+    )
+
+
+# orjson turns integers beyond 64 bits into floats; the standard library keeps them exact.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def json_loads(value: str) -> Any:
+    """JSON and JSONB columns decoded by orjson (several times faster on every listed row);
+    text with long digit runs (JSONB keeps integers of any size) by the standard library."""
+    if _LONG_DIGITS.search(value):
+        return json.loads(value)
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
