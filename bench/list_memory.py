@@ -18,8 +18,8 @@ import sys
 
 import asyncpg
 import httpx
-from speed import _keys, _rss_kb, server
 from scratch import scratch_database
+from speed import _keys, _rss_kb, server
 
 from campaign_service.db.session import async_url
 

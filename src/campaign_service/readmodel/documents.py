@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, text
+from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import aliased
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, CallStatus, in_order
@@ -33,10 +34,36 @@ BATCH_BYTES = 4 * 1024 * 1024
 
 # Each call's JSON object costs about this much beyond its customer's stored size.
 _PER_CALL_BYTES = 420
+# A campaign's body size estimated from stored sizes: each customer appears twice (in the
+# audience and in its call), plus each call's own fields.
+_ESTIMATE = f"coalesce(sum(pg_column_size(e.customer)), 0) * 2 + count(*) * {_PER_CALL_BYTES}"
+
+CHUNK_CALLS = 1000
+"""A campaign larger than BATCH_BYTES is rendered this many positions at a time."""
+
+_POSITIONS = text("SELECT min(position), max(position) FROM calls WHERE campaign_id = :id")
+
+_CALLS_CHUNK = text(
+    f"""
+    SELECT convert_to(string_agg(to_json(k.id::text)::text || ':' || {CALL_JSON}::text, ','
+                                 ORDER BY k.position), 'UTF8')
+    FROM calls k
+    WHERE k.campaign_id = :id AND k.position >= :low AND k.position < :high
+    """
+)
+
+_AUDIENCE_CHUNK = text(
+    """
+    SELECT convert_to(string_agg(customer::text, ',' ORDER BY position), 'UTF8')
+    FROM calls
+    WHERE campaign_id = :id AND attempt_number = 1 AND position >= :low AND position < :high
+      AND dial_plan_index IS NOT DISTINCT FROM CAST(:plan_index AS integer)
+    """
+)
 
 _AGGREGATES = f"""
-    SELECT convert_to(json_object_agg(k.id, {CALL_JSON} ORDER BY k.position)::text, 'UTF8')
-               AS calls,
+    SELECT convert_to(json_object_agg(k.id, {CALL_JSON} ORDER BY k.position)
+                          FILTER (WHERE c.small)::text, 'UTF8') AS calls,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.SCHEDULED)}) AS scheduled,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.QUEUED)}) AS queued,
            count(*) FILTER (WHERE {p.status_in("k.status", in_order(COUNTED_IN_PROGRESS))})
@@ -52,14 +79,16 @@ _AUDIENCE = """
            array_agg(g.customers ORDER BY g.dial_plan_index NULLS FIRST) AS audiences
     FROM (SELECT dial_plan_index,
                  convert_to(json_agg(customer ORDER BY position)::text, 'UTF8') AS customers
-          FROM calls WHERE campaign_id = c.id AND attempt_number = 1
+          FROM calls WHERE campaign_id = c.id AND attempt_number = 1 AND c.small
           GROUP BY dial_plan_index) g
 """
 
 _ONE = text(
     f"""
     WITH c AS (
-        SELECT campaigns.* FROM campaigns JOIN api_keys key ON key.org_id = campaigns.org_id
+        SELECT campaigns.*, (SELECT {_ESTIMATE} FROM calls e WHERE e.campaign_id = campaigns.id)
+                            <= :batch_bytes AS small
+        FROM campaigns JOIN api_keys key ON key.org_id = campaigns.org_id
         WHERE key.key_hash = :key_hash AND key.revoked_at IS NULL
           AND campaigns.id = :id AND campaigns.archived_at IS NULL
     )
@@ -76,7 +105,7 @@ _ONE = text(
 _MANY = text(
     f"""
     SELECT c.id, a.*, au.*
-    FROM unnest(CAST(:ids AS uuid[])) AS c(id)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:small AS boolean[])) AS c(id, small)
     LEFT JOIN LATERAL ({_AGGREGATES}) a ON true
     LEFT JOIN LATERAL ({_AUDIENCE}) au ON true
     """
@@ -97,11 +126,35 @@ def reads(engine: AsyncEngine) -> AsyncEngine:
 _MARK = b"\x01"  # orjson escapes every control character, so this byte marks a splice point
 
 
-def pieces(campaign: Any, aggregates: Any) -> list[bytes]:
+@dataclass(frozen=True)
+class Deferred:
+    """A part of a large campaign's body rendered only while it is sent, a chunk of
+    positions at a time: its call map, or its audience (of one dial plan entry)."""
+
+    campaign_id: uuid.UUID
+    calls: bool
+    plan_index: int | None = None
+
+
+Piece = bytes | Deferred
+
+
+def pieces(campaign: Any, aggregates: Any, *, small: bool = True) -> list[Piece]:
     """The campaign's v1 body as pieces to send in order: the top level rendered here, with
-    the call map and audiences the database rendered spliced in unchanged."""
-    big: list[bytes] = []
+    the call map and audiences the database rendered spliced in unchanged (a large
+    campaign's deferred, see `Deferred`)."""
+    big: list[Piece] = []
     audiences: dict[int | None, orjson.Fragment] = {}
+    if not small:
+
+        def deferred(index: int | None) -> orjson.Fragment:
+            return _spliced(Deferred(campaign.id, calls=False, plan_index=index), big)
+
+        # The top level names the audiences before the call map, so the map's mark is last.
+        marked = orjson.Fragment(_MARK)
+        top = orjson.dumps(campaign_document(campaign, aggregates, marked, deferred))
+        big.append(Deferred(campaign.id, calls=True))
+        return _interleave(top, big)
     if aggregates is not None and aggregates.audiences:
         for index, customers in zip(aggregates.plan_indexes, aggregates.audiences, strict=True):
             audiences[index] = _spliced(customers, big)
@@ -115,16 +168,50 @@ def pieces(campaign: Any, aggregates: Any) -> list[bytes]:
         return audiences.get(index, EMPTY_LIST)
 
     top = orjson.dumps(campaign_document(campaign, aggregates, calls, audience))
+    return _interleave(top, big)
+
+
+def _interleave(top: bytes, big: list[Piece]) -> list[Piece]:
     parts = top.split(_MARK)
-    out = [parts[0]]
+    out: list[Piece] = [parts[0]]
     for value, rest in zip(big, parts[1:], strict=True):
         out += (value, rest)
     return out
 
 
-def _spliced(value: bytes, big: list[bytes]) -> orjson.Fragment:
-    big.append(bytes(value))
+def _spliced(value: bytes | Deferred, big: list[Piece]) -> orjson.Fragment:
+    big.append(value if isinstance(value, Deferred) else bytes(value))
     return orjson.Fragment(_MARK)
+
+
+async def expand(engine: AsyncEngine, parts: list[Piece]) -> AsyncIterator[bytes]:
+    """The pieces as bytes, rendering deferred ones chunk by chunk (each chunk is read,
+    sent and dropped before the next)."""
+    while parts:
+        part = parts.pop(0)
+        if isinstance(part, bytes):
+            yield part
+            continue
+        yield b"{" if part.calls else b"["
+        async with reads(engine).connect() as conn:
+            low, high = (await conn.execute(_POSITIONS, {"id": part.campaign_id})).one()
+        first = True
+        starts = range(low, high + 1, CHUNK_CALLS) if low is not None else range(0)
+        for start in starts:
+            params = {"id": part.campaign_id, "low": start, "high": start + CHUNK_CALLS}
+            async with reads(engine).connect() as conn:
+                if part.calls:
+                    chunk = (await conn.execute(_CALLS_CHUNK, params)).scalar_one()
+                else:
+                    params["plan_index"] = part.plan_index
+                    chunk = (await conn.execute(_AUDIENCE_CHUNK, params)).scalar_one()
+            if chunk:
+                if not first:
+                    yield b","
+                yield bytes(chunk)
+                first = False
+            del chunk
+        yield b"}" if part.calls else b"]"
 
 
 # ---- GET one campaign ----
@@ -132,7 +219,7 @@ def _spliced(value: bytes, big: list[bytes]) -> orjson.Fragment:
 
 @dataclass
 class Found:
-    body: list[bytes] | None  # None: no live campaign of this org has that id
+    body: list[Piece] | None  # None: no live campaign of this org has that id
 
 
 async def campaign_pieces(
@@ -142,14 +229,20 @@ async def campaign_pieces(
     async with reads(engine).connect() as conn:
         row = (
             await conn.execute(
-                _ONE, {"key_hash": key_hash, "id": campaign_id, "voicemail": VOICEMAIL}
+                _ONE,
+                {
+                    "key_hash": key_hash,
+                    "id": campaign_id,
+                    "voicemail": VOICEMAIL,
+                    "batch_bytes": BATCH_BYTES,
+                },
             )
         ).one()
     if not row.authorized:
         return None
     if row.id is None:
         return Found(None)
-    return Found(pieces(row, row))
+    return Found(pieces(row, row, small=row.small))
 
 
 # ---- lists ----
@@ -188,14 +281,8 @@ async def page_of_campaigns(
     total = select(func.count()).select_from(c).where(*where).scalar_subquery()
     columns: list[Any] = [*_COLUMNS, total.label("total_matching")]
     if with_sizes:
-        size = (
-            select(
-                func.coalesce(func.sum(func.pg_column_size(k.customer)), 0) * 2
-                + func.count() * _PER_CALL_BYTES
-            )
-            .where(k.campaign_id == c.id)
-            .scalar_subquery()
-        )
+        e = aliased(k, name="e")
+        size = select(literal_column(_ESTIMATE)).where(e.campaign_id == c.id).scalar_subquery()
         columns.append(size.label("estimated_bytes"))
     order = (c.created_at.asc(), c.id.asc()) if ascending else (c.created_at.desc(), c.id.desc())
     stmt = select(*columns).where(*where).order_by(*order).offset(offset).limit(limit)
@@ -210,32 +297,40 @@ async def page_of_campaigns(
     return Page([], int(matching.scalar_one()), [])
 
 
-def batches(page: Page) -> Iterator[list[Any]]:
+Sized = tuple[Any, int]  # a campaign's row and its body's estimated size
+
+
+def batches(page: Page) -> Iterator[list[Sized]]:
     """The page's campaigns in runs whose bodies together stay under BATCH_BYTES (a campaign
     bigger than that alone)."""
-    run: list[Any] = []
+    run: list[Sized] = []
     size = 0
     for campaign, estimate in zip(page.campaigns, page.estimates, strict=True):
         if run and size + estimate > BATCH_BYTES:
             yield run
             run, size = [], 0
-        run.append(campaign)
+        run.append((campaign, estimate))
         size += estimate
     if run:
         yield run
 
 
-async def bodies(conn: AsyncConnection, campaigns: Sequence[Any]) -> list[list[bytes]]:
-    """The v1 bodies of these campaigns, in order, by one statement."""
-    ids = [c.id for c in campaigns]
-    rows = await conn.execute(_MANY, {"ids": ids, "voicemail": VOICEMAIL})
+async def bodies(conn: AsyncConnection, campaigns: Sequence[Sized]) -> list[list[Piece]]:
+    """The v1 bodies of these campaigns, in order, by one statement (a campaign larger
+    than BATCH_BYTES with its call map and audience deferred)."""
+    ids = [c.id for c, _ in campaigns]
+    small = [estimate <= BATCH_BYTES for _, estimate in campaigns]
+    rows = await conn.execute(_MANY, {"ids": ids, "small": small, "voicemail": VOICEMAIL})
     aggregates = {r.id: r for r in rows}
-    return [pieces(c, aggregates.get(c.id)) for c in campaigns]
+    return [
+        pieces(c, aggregates.get(c.id), small=fits)
+        for (c, _), fits in zip(campaigns, small, strict=True)
+    ]
 
 
 async def list_body(
     engine: AsyncEngine, conn: AsyncConnection, page: Page, head: bytes, tail: bytes
-) -> tuple[list[bytes], AsyncIterator[bytes] | None]:
+) -> tuple[list[Piece], AsyncIterator[bytes] | None]:
     """`head` + the page's bodies joined by commas + `tail`: ready when the page fits in one
     batch (read on `conn`), else the first batch and an iterator reading and yielding the
     rest on connections of its own."""
@@ -249,7 +344,7 @@ async def list_body(
         for run in runs[1:]:
             async with reads(engine).connect() as more:
                 chunk = await bodies(more, run)
-            for part in _joined(chunk, leading=True):
+            async for part in expand(engine, _joined(chunk, leading=True)):
                 yield part
             del chunk
         yield tail
@@ -257,8 +352,8 @@ async def list_body(
     return out, rest()
 
 
-def _joined(documents: list[list[bytes]], *, leading: bool) -> list[bytes]:
-    out: list[bytes] = []
+def _joined(documents: list[list[Piece]], *, leading: bool) -> list[Piece]:
+    out: list[Piece] = []
     for i, document in enumerate(documents):
         if i or leading:
             out.append(b",")

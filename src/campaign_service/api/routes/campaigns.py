@@ -87,15 +87,19 @@ async def create_campaign(
     return json_body(await campaign_body(session, campaign), 201)
 
 
-def pieces_body(parts: list[bytes], more: AsyncIterator[bytes] | None = None) -> Response:
+def pieces_body(
+    request: Request, parts: list[documents.Piece], more: AsyncIterator[bytes] | None = None
+) -> Response:
     """A body assembled from pieces: joined when small, else streamed piece by piece so a
     large body is never copied once more in memory."""
-    if more is None and sum(len(part) for part in parts) <= STREAM_ABOVE_BYTES:
-        return json_body(b"".join(parts))
+    ready = [part for part in parts if isinstance(part, bytes)]
+    whole = more is None and len(ready) == len(parts)
+    if whole and sum(len(part) for part in ready) <= STREAM_ABOVE_BYTES:
+        return json_body(b"".join(ready))
 
     async def stream() -> AsyncIterator[bytes]:
-        while parts:
-            yield parts.pop(0)
+        async for part in documents.expand(request.app.state.engine, parts):
+            yield part
         if more is not None:
             async for part in more:
                 yield part
@@ -127,7 +131,7 @@ async def list_campaigns(
         )
         tail = b'],"metadata":' + orjson.dumps(metadata.model_dump()) + b"}"
         parts, more = await documents.list_body(engine, conn, page, b'{"results":[', tail)
-    return pieces_body(parts, more)
+    return pieces_body(request, parts, more)
 
 
 @router.get("/{id}", response_model=Campaign, summary="Get a campaign")
@@ -140,7 +144,7 @@ async def get_campaign(id: str, credentials: Credentials, request: Request) -> A
         raise unauthorized()
     if found.body is None:
         raise NotFound(f"campaign {id} not found")
-    return pieces_body(found.body)
+    return pieces_body(request, found.body)
 
 
 @router.patch("/{id}", response_model=Campaign, summary="Update or end a campaign")
