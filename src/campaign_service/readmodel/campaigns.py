@@ -36,24 +36,20 @@ EXTRA_CONFIG_FIELDS = (
 )
 
 
-def ts(column: str) -> str:
-    """SQL rendering a timestamptz as iso_z does (UTC, milliseconds, Z); colons escaped for
-    SQLAlchemy's text()."""
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24\\:MI\\:SS.MS"Z"')"""
+# A call's entry in the `calls` map: its stored document (models.Call.document), keyed by
+# its id (a UUID needs no escaping).
+CALL_ENTRY = """'"' || k.id || '":' || k.document"""
 
 
-CALL_JSON = f"""json_strip_nulls(json_build_object(
-    'id', k.id, 'campaignId', k.campaign_id, 'position', k.position, 'customer', k.customer,
-    'phoneNumberId', k.phone_number_id, 'status', k.status, 'endedReason', k.ended_reason,
-    'skipReason', k.skip_reason, 'attempt', k.attempt_number, 'contactId', k.contact_id,
-    'nextAttemptAt', CASE WHEN {p.waiting("k")} THEN {ts("k.next_attempt_at")} END,
-    'startedAt', {ts("k.started_at")}, 'endedAt', {ts("k.ended_at")},
-    'createdAt', {ts("k.created_at")}, 'updatedAt', {ts("k.updated_at")}))"""
+def call_map(filter_sql: str = "") -> str:
+    """SQL aggregating the calls `k` into the `calls` object's text (NULL: no calls)."""
+    return f"""'{{' || string_agg({CALL_ENTRY}, ',' ORDER BY k.position){filter_sql} || '}}'"""
+
 
 _CALLS = text(
     f"""
     SELECT k.campaign_id,
-           json_object_agg(k.id, {CALL_JSON} ORDER BY k.position)::text AS calls,
+           {call_map()} AS calls,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.SCHEDULED)}) AS scheduled,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.QUEUED)}) AS queued,
            count(*) FILTER (WHERE {p.status_in("k.status", in_order(COUNTED_IN_PROGRESS))})

@@ -27,7 +27,12 @@ from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, CallStatus, in_order
 from campaign_service.db import models
 from campaign_service.db import predicates as p
-from campaign_service.readmodel.campaigns import CALL_JSON, EMPTY_LIST, campaign_document
+from campaign_service.readmodel.campaigns import (
+    CALL_ENTRY,
+    EMPTY_LIST,
+    call_map,
+    campaign_document,
+)
 
 BATCH_BYTES = 4 * 1024 * 1024
 """A list reads the bodies of at most this many (estimated) bytes of campaigns at once."""
@@ -45,8 +50,7 @@ _POSITIONS = text("SELECT min(position), max(position) FROM calls WHERE campaign
 
 _CALLS_CHUNK = text(
     f"""
-    SELECT convert_to(string_agg(to_json(k.id::text)::text || ':' || {CALL_JSON}::text, ','
-                                 ORDER BY k.position), 'UTF8')
+    SELECT convert_to(string_agg({CALL_ENTRY}, ',' ORDER BY k.position), 'UTF8')
     FROM calls k
     WHERE k.campaign_id = :id AND k.position >= :low AND k.position < :high
     """
@@ -62,8 +66,7 @@ _AUDIENCE_CHUNK = text(
 )
 
 _AGGREGATES = f"""
-    SELECT convert_to(json_object_agg(k.id, {CALL_JSON} ORDER BY k.position)
-                          FILTER (WHERE c.small)::text, 'UTF8') AS calls,
+    SELECT convert_to({call_map(" FILTER (WHERE c.small)")}, 'UTF8') AS calls,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.SCHEDULED)}) AS scheduled,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.QUEUED)}) AS queued,
            count(*) FILTER (WHERE {p.status_in("k.status", in_order(COUNTED_IN_PROGRESS))})
