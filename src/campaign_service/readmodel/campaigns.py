@@ -188,8 +188,11 @@ def _without_nulls(value: dict[str, Any]) -> dict[str, Any]:
 
 def _connected(alias: str) -> str:
     """A placed call a person picked up (voicemail excluded)."""
+    # Statuses only move forward, so a call that is not ended now talked only if it talks
+    # now: the history is looked up for ended calls alone.
     return f"""({alias}.ended_reason IS DISTINCT FROM :voicemail
-        AND ({p.status_in(f"{alias}.status", in_order(TALKING))} OR EXISTS (
+        AND ({p.status_in(f"{alias}.status", in_order(TALKING))}
+             OR {p.status_is(f"{alias}.status", CallStatus.ENDED)} AND EXISTS (
             SELECT 1 FROM call_events e
             WHERE e.call_id = {alias}.id AND {p.status_in("e.to_status", in_order(TALKING))})))"""
 
