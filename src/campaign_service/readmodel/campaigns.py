@@ -295,3 +295,83 @@ def _summary(campaign: Any, row: Any, counters: bool) -> dict[str, Any]:
         }
     )
     return _without_nulls(summary)
+
+
+# ---- v2 summaries rendered by the database (lists) ----
+
+
+def _ts_sql(column: str) -> str:
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+
+
+_PAUSED_SQL = (
+    f"(campaigns.paused_at IS NOT NULL AND campaigns.status = '{CampaignStatus.IN_PROGRESS.value}')"
+)
+_SUMMARY_FIELDS = [
+    ("status", "to_json(campaigns.status)"),
+    ("endedReason", "to_json(campaigns.ended_reason)"),
+    ("name", "to_json(campaigns.name)"),
+    ("id", "to_json(campaigns.id)"),
+    ("orgId", "to_json(campaigns.org_id)"),
+    ("createdAt", f"to_json({_ts_sql('campaigns.created_at')})"),
+    ("updatedAt", f"to_json({_ts_sql('campaigns.updated_at')})"),
+    ("assistantId", "to_json(campaigns.assistant_id)"),
+    ("squadId", "to_json(campaigns.squad_id)"),
+    ("phoneNumberId", "to_json(campaigns.phone_number_id)"),
+    (
+        "schedulePlan",
+        "CASE WHEN campaigns.has_schedule_plan AND campaigns.earliest_at IS NOT NULL THEN"
+        f" json_strip_nulls(json_build_object('earliestAt', {_ts_sql('campaigns.earliest_at')},"
+        f" 'latestAt', {_ts_sql('campaigns.latest_at')})) END",
+    ),
+    ("maxConcurrency", "to_json(campaigns.max_concurrency)"),
+    *[(key, f"to_json(campaigns.extra_config -> '{key}')") for key in EXTRA_CONFIG_FIELDS],
+    ("callingWindow", "json_strip_nulls(campaigns.calling_window::json)"),
+    ("retryPlan", "json_strip_nulls(campaigns.retry_plan::json)"),
+    ("pausedAt", f"CASE WHEN {_PAUSED_SQL} THEN to_json({_ts_sql('campaigns.paused_at')}) END"),
+    ("pausedBy", f"CASE WHEN {_PAUSED_SQL} THEN to_json(campaigns.paused_by) END"),
+    ("pauseReason", f"CASE WHEN {_PAUSED_SQL} THEN to_json(campaigns.pause_reason) END"),
+    ("resumedAt", f"to_json({_ts_sql('campaigns.resumed_at')})"),
+]
+SUMMARY_SQL = (
+    "(SELECT json_object_agg(f.k, f.v) FROM (VALUES "
+    + ", ".join(f"('{key}', {value})" for key, value in _SUMMARY_FIELDS)
+    + ") AS f(k, v) WHERE f.v IS NOT NULL AND json_typeof(f.v) <> 'null')::text"
+)
+"""A campaign's v2 summary as JSON text, from the `campaigns` row of the statement: the
+same document `_summary` builds (absent fields omitted, opaque objects as stored, the
+extension objects without their empty fields), without its counters."""
+
+
+async def summary_texts(
+    conn: AsyncConnection, campaigns: Sequence[Any], *, counters: bool
+) -> list[bytes]:
+    """The v2 summaries of rows read with SUMMARY_SQL as `summary`, counters spliced in."""
+    if not counters:
+        return [c.summary.encode() for c in campaigns]
+    by_campaign: dict[uuid.UUID, Any] = {}
+    if campaigns:
+        result = await conn.execute(
+            _COUNTERS, {"ids": [c.id for c in campaigns], "voicemail": VOICEMAIL}
+        )
+        by_campaign = {row.campaign_id: row for row in result}
+    out = []
+    for campaign in campaigns:
+        row = by_campaign.get(campaign.id)
+        values = {k: int(getattr(row, k, 0) or 0) for k in _COUNTER_KEYS}
+        extra = orjson.dumps(
+            {
+                "contactCounters": {
+                    "pending": values["pending"],
+                    "dispatched": values["dispatched"],
+                    "completed": values["completed"],
+                    "failed": values["failed"],
+                    "skipped": values["skipped"],
+                    "predialFailed": values["predial_failed"],
+                },
+                "callMetrics": {"dialed": values["dialed"], "connected": values["connected"]},
+            }
+        )
+        text_ = campaign.summary.rstrip().removesuffix("}").encode()
+        out.append(text_ + b"," + extra[1:])
+    return out

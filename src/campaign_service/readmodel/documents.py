@@ -31,6 +31,7 @@ from campaign_service.db import predicates as p
 from campaign_service.readmodel.campaigns import (
     CALL_ENTRY,
     EMPTY_LIST,
+    SUMMARY_SQL,
     call_map,
     campaign_document,
 )
@@ -278,7 +279,8 @@ async def page_of_campaigns(
     offset: int,
     limit: int,
     ascending: bool,
-    with_sizes: bool,
+    with_sizes: bool = False,
+    with_summaries: bool = False,
 ) -> Page | None:
     """One page of the key's org's live campaigns (None: the key is not active), the total
     matching, and each body's estimated size when asked. One statement when the page has
@@ -296,6 +298,8 @@ async def page_of_campaigns(
         e = aliased(k, name="e")
         size = select(literal_column(_ESTIMATE)).where(e.campaign_id == c.id).scalar_subquery()
         columns.append(size.label("estimated_bytes"))
+    if with_summaries:
+        columns.append(literal_column(SUMMARY_SQL).label("summary"))
     order = (c.created_at.asc(), c.id.asc()) if ascending else (c.created_at.desc(), c.id.desc())
     stmt = select(*columns).where(*where).order_by(*order).offset(offset).limit(limit)
     rows = [_plain(row) for row in await conn.execute(stmt)]

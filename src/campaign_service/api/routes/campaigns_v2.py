@@ -21,7 +21,7 @@ from campaign_service.campaigns import service
 from campaign_service.campaigns.schemas import Campaign
 from campaign_service.errors import NotFound
 from campaign_service.readmodel import documents
-from campaign_service.readmodel.campaigns import summaries
+from campaign_service.readmodel.campaigns import summaries, summary_texts
 from campaign_service.readmodel.contacts import contacts_page
 from campaign_service.schema_types import PaginationMeta
 
@@ -69,18 +69,18 @@ async def list_campaigns_v2(
             offset=(query.page - 1) * query.limit,
             limit=query.limit,
             ascending=query.sortOrder == "ASC",
-            with_sizes=False,
+            with_summaries=True,
         )
         if page is None:
             raise unauthorized()
-        results = await summaries(conn, page.campaigns, counters=query.includeCounters)
+        results = await summary_texts(conn, page.campaigns, counters=query.includeCounters)
     metadata = PaginationMeta.for_page(
         total=page.total, page=query.page, limit=query.limit, sort_order=query.sortOrder
     )
     return json_body(
-        b'{"results":'
-        + orjson.dumps(results)
-        + b',"metadata":'
+        b'{"results":['
+        + b",".join(results)
+        + b'],"metadata":'
         + orjson.dumps(metadata.model_dump())
         + b"}"
     )
