@@ -70,3 +70,32 @@ async def test_a_list_of_large_campaigns_is_streamed_in_batches(
     assert batched.status_code == 200
     assert batched.json() == listed.json()
     assert sorted(c["id"] for c in batched.json()["results"]) == sorted(ids)
+
+
+async def test_large_opaque_objects_are_sent_in_chunks(
+    client, org, monkeypatch: pytest.MonkeyPatch
+):
+    overrides = {
+        "variableValues": {"blob": 'é"\\x' * 100_000, "none": None, "list": [1, 2.5, None]},
+        "firstMessage": "hello",
+    }
+    assert len(str(overrides)) > documents.EXTRA_INLINE_BYTES
+    big = await create(client, org, campaign_body(3, assistantOverrides=overrides))
+    small = await create(client, org, campaign_body(2, assistantOverrides={"firstMessage": "hi"}))
+    monkeypatch.setattr(documents, "EXTRA_CHUNK_CHARS", 70_001)  # several chunks
+    chunks = []
+    read = documents._large_value
+
+    async def counted(*args):
+        async for chunk in read(*args):
+            chunks.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(documents, "_large_value", counted)
+    got, listed = await bodies(client, org, [big["id"], small["id"]])
+    assert len(chunks) > 2 * 5  # the GET and the list each read the large object in chunks
+    assert got == [big, small]
+    assert big["assistantOverrides"] == overrides
+    assert sorted(listed["results"], key=lambda c: c["id"]) == sorted(
+        [big, small], key=lambda c: c["id"]
+    )

@@ -31,6 +31,7 @@ from campaign_service.db import predicates as p
 from campaign_service.readmodel.campaigns import (
     CALL_ENTRY,
     EMPTY_LIST,
+    EXTRA_CONFIG_FIELDS,
     SUMMARY_SQL,
     call_map,
     campaign_document,
@@ -47,6 +48,34 @@ _ESTIMATE = f"coalesce(sum(pg_column_size(e.customer)), 0) * 2 + count(*) * {_PE
 
 CHUNK_CALLS = 1000
 """A campaign larger than BATCH_BYTES is rendered this many positions at a time."""
+
+EXTRA_INLINE_BYTES = 256 * 1024
+"""An opaque object (assistantOverrides...) stored larger than this is sent in chunks."""
+EXTRA_CHUNK_CHARS = 2 * 1024 * 1024
+
+_EXTRA_CHUNK = text(
+    """
+    SELECT convert_to(substring((extra_config -> :key)::text,
+                                CAST(:start AS integer), CAST(:length AS integer)), 'UTF8')
+    FROM campaigns WHERE id = :id
+    """
+)
+
+# The campaign's columns as the read path reads them: the opaque objects inline when small,
+# else only the names of those present (read in chunks while the body is sent).
+# Its text's size (pg_column_size would be the compressed size: a repetitive value compresses
+# a hundredfold on disk but not in a response).
+_EXTRA_SIZE = "octet_length(campaigns.extra_config::text)"
+_EXTRA_COLUMNS = {
+    "extra_config": f"CASE WHEN {_EXTRA_SIZE} <= {EXTRA_INLINE_BYTES}"
+    " THEN campaigns.extra_config END",
+    "extra_keys": f"CASE WHEN {_EXTRA_SIZE} > {EXTRA_INLINE_BYTES} THEN ARRAY(SELECT x.key FROM"
+    " jsonb_each(campaigns.extra_config) x WHERE x.value <> 'null'::jsonb) END",
+    "extra_bytes": _EXTRA_SIZE,
+}
+EXTRA_COLUMNS_SQL = ", ".join(f"{sql} AS {name}" for name, sql in _EXTRA_COLUMNS.items())
+_PLAIN_COLUMNS = [col for col in models.Campaign.__table__.c if col.name != "extra_config"]
+_CAMPAIGN_COLUMNS_SQL = ", ".join(f"campaigns.{col.name}" for col in _PLAIN_COLUMNS)
 
 _POSITIONS = text("SELECT min(position), max(position) FROM calls WHERE campaign_id = :id")
 
@@ -91,8 +120,9 @@ _AUDIENCE = """
 _ONE = text(
     f"""
     WITH c AS (
-        SELECT campaigns.*, (SELECT {_ESTIMATE} FROM calls e WHERE e.campaign_id = campaigns.id)
-                            <= :batch_bytes AS small
+        SELECT {_CAMPAIGN_COLUMNS_SQL}, {EXTRA_COLUMNS_SQL},
+               (SELECT {_ESTIMATE} FROM calls e WHERE e.campaign_id = campaigns.id)
+                   <= :batch_bytes AS small
         FROM campaigns JOIN api_keys key ON key.org_id = campaigns.org_id
         WHERE key.key_hash = :key_hash AND key.revoked_at IS NULL
           AND campaigns.id = :id AND campaigns.archived_at IS NULL
@@ -140,12 +170,14 @@ _MARK = b"\x01"  # orjson escapes every control character, so this byte marks a 
 
 @dataclass(frozen=True)
 class Deferred:
-    """A part of a large campaign's body rendered only while it is sent, a chunk of
-    positions at a time: its call map, or its audience (of one dial plan entry)."""
+    """A part of a large campaign's body read only while it is sent, a chunk at a time: its
+    call map or its audience (of one dial plan entry), by positions; or one of its large
+    opaque objects (`key`, such as assistantOverrides), by characters of its text."""
 
     campaign_id: uuid.UUID
     calls: bool
     plan_index: int | None = None
+    key: str | None = None
 
 
 Piece = bytes | Deferred
@@ -154,33 +186,35 @@ Piece = bytes | Deferred
 def pieces(campaign: Any, aggregates: Any, *, small: bool = True) -> list[Piece]:
     """The campaign's v1 body as pieces to send in order: the top level rendered here, with
     the call map and audiences the database rendered spliced in unchanged (a large
-    campaign's deferred, see `Deferred`)."""
-    big: list[Piece] = []
-    audiences: dict[int | None, orjson.Fragment] = {}
-    if not small:
+    campaign's deferred, see `Deferred`, as are opaque objects larger than
+    EXTRA_INLINE_BYTES)."""
+    before: list[Piece] = []  # the audiences: the top level names them before the call map
+    after: list[Piece] = []  # the call map, then the large opaque objects
+    large_keys = [k for k in EXTRA_CONFIG_FIELDS if k in (campaign.extra_keys or ())]
+    if campaign.extra_keys is not None:
+        campaign.extra_config = {k: orjson.Fragment(_MARK) for k in large_keys}
+    if small:
+        audiences: dict[int | None, orjson.Fragment] = {}
+        if aggregates is not None and aggregates.audiences:
+            plans = zip(aggregates.plan_indexes, aggregates.audiences, strict=True)
+            for index, customers in plans:
+                audiences[index] = _spliced(customers, before)
+        calls = orjson.Fragment(b"{}")
+        if aggregates is not None and aggregates.calls is not None:
+            calls = _spliced(aggregates.calls, after)
 
-        def deferred(index: int | None) -> orjson.Fragment:
-            return _spliced(Deferred(campaign.id, calls=False, plan_index=index), big)
+        def audience(index: int | None) -> orjson.Fragment:
+            return audiences.get(index, EMPTY_LIST)
 
-        # The top level names the audiences before the call map, so the map's mark is last.
-        marked = orjson.Fragment(_MARK)
-        top = orjson.dumps(campaign_document(campaign, aggregates, marked, deferred))
-        big.append(Deferred(campaign.id, calls=True))
-        return _interleave(top, big)
-    if aggregates is not None and aggregates.audiences:
-        for index, customers in zip(aggregates.plan_indexes, aggregates.audiences, strict=True):
-            audiences[index] = _spliced(customers, big)
-    calls = (
-        _spliced(aggregates.calls, big)
-        if aggregates is not None and aggregates.calls is not None
-        else orjson.Fragment(b"{}")
-    )
+    else:
 
-    def audience(index: int | None) -> orjson.Fragment:
-        return audiences.get(index, EMPTY_LIST)
+        def audience(index: int | None) -> orjson.Fragment:
+            return _spliced(Deferred(campaign.id, calls=False, plan_index=index), before)
 
+        calls = _spliced(Deferred(campaign.id, calls=True), after)
+    after += [Deferred(campaign.id, calls=False, key=k) for k in large_keys]
     top = orjson.dumps(campaign_document(campaign, aggregates, calls, audience))
-    return _interleave(top, big)
+    return _interleave(top, before + after)
 
 
 def _interleave(top: bytes, big: list[Piece]) -> list[Piece]:
@@ -204,6 +238,10 @@ async def expand(engine: AsyncEngine, parts: list[Piece]) -> AsyncIterator[bytes
         if isinstance(part, bytes):
             yield part
             continue
+        if part.key is not None:
+            async for chunk in _large_value(engine, part.campaign_id, part.key):
+                yield chunk
+            continue
         yield b"{" if part.calls else b"["
         async with reads(engine).connect() as conn:
             low, high = (await conn.execute(_POSITIONS, {"id": part.campaign_id})).one()
@@ -224,6 +262,21 @@ async def expand(engine: AsyncEngine, parts: list[Piece]) -> AsyncIterator[bytes
                 first = False
             del chunk
         yield b"}" if part.calls else b"]"
+
+
+async def _large_value(
+    engine: AsyncEngine, campaign_id: uuid.UUID, key: str
+) -> AsyncIterator[bytes]:
+    start = 1
+    while True:
+        params = {"id": campaign_id, "key": key, "start": start, "length": EXTRA_CHUNK_CHARS}
+        async with reads(engine).connect() as conn:
+            chunk = (await conn.execute(_EXTRA_CHUNK, params)).scalar_one_or_none()
+        if not chunk:
+            return
+        yield bytes(chunk)
+        del chunk
+        start += EXTRA_CHUNK_CHARS
 
 
 # ---- GET one campaign ----
@@ -268,7 +321,10 @@ class Page:
     estimates: list[int]
 
 
-_COLUMNS = list(models.Campaign.__table__.c)
+_COLUMNS: list[Any] = [
+    *_PLAIN_COLUMNS,
+    *(literal_column(sql).label(name) for name, sql in _EXTRA_COLUMNS.items()),
+]
 
 
 async def page_of_campaigns(
@@ -297,7 +353,7 @@ async def page_of_campaigns(
     if with_sizes:
         e = aliased(k, name="e")
         size = select(literal_column(_ESTIMATE)).where(e.campaign_id == c.id).scalar_subquery()
-        columns.append(size.label("estimated_bytes"))
+        columns.append((size + literal_column(_EXTRA_SIZE)).label("estimated_bytes"))
     if with_summaries:
         columns.append(literal_column(SUMMARY_SQL).label("summary"))
     order = (c.created_at.asc(), c.id.asc()) if ascending else (c.created_at.desc(), c.id.desc())
