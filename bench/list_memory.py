@@ -6,6 +6,8 @@ before the request and at its peak during it (VmHWM, reset first), with the body
 streaming on the client side. The bound is 50 MB of growth for any single request.
 
     python bench/list_memory.py [--campaigns 4] [--calls 10000] [--name-bytes 1500]
+    python bench/list_memory.py --overrides-mb 31 --calls 10 --name-bytes 10
+        (the 31 MB are in each campaign's assistantOverrides instead)
 
 DATABASE_URL names the PostgreSQL server (else the embedded one).
 """
@@ -26,16 +28,21 @@ from campaign_service.db.session import async_url
 BOUND_MB = 50.0
 
 
-async def _store(dsn: str, org_id: object, campaigns: int, calls: int, name_bytes: int) -> None:
+async def _store(
+    dsn: str, org_id: object, campaigns: int, calls: int, name_bytes: int, overrides_mb: int
+) -> None:
     connection = await asyncpg.connect(dsn)
     try:
         for i in range(campaigns):
             campaign = await connection.fetchval(
                 "INSERT INTO campaigns (id, org_id, name, status, max_concurrency,"
-                " phone_number_id, assistant_id) VALUES (gen_random_uuid(), $1, $2,"
-                " 'scheduled', 10, 'pn_memory', 'asst_memory') RETURNING id",
+                " phone_number_id, assistant_id, extra_config) VALUES (gen_random_uuid(), $1, $2,"
+                " 'scheduled', 10, 'pn_memory', 'asst_memory', CASE WHEN $3 > 0 THEN"
+                " jsonb_build_object('assistantOverrides', jsonb_build_object('firstMessage',"
+                " repeat('y', $3 * 1024 * 1024))) ELSE '{}' END) RETURNING id",
                 org_id,
                 f"big {i}",
+                overrides_mb,
             )
             await connection.execute(
                 "INSERT INTO calls (id, campaign_id, org_id, position, phone_number_id,"
@@ -58,12 +65,15 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=4)
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--name-bytes", type=int, default=1500)
+    parser.add_argument("--overrides-mb", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with scratch_database("cs_list_memory") as url:
         key, _, org_id = asyncio.run(_keys(url))
         dsn = async_url(url).set(drivername="postgresql").render_as_string(False)
-        asyncio.run(_store(dsn, org_id, args.campaigns, args.calls, args.name_bytes))
+        asyncio.run(
+            _store(dsn, org_id, args.campaigns, args.calls, args.name_bytes, args.overrides_mb)
+        )
         command = [sys.executable, "-m", "campaign_service.cli", "serve", "--no-dispatcher"]
         growths = []
         with server(command, url) as (base, pid):
