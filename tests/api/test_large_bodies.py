@@ -99,3 +99,23 @@ async def test_large_opaque_objects_are_sent_in_chunks(
     assert sorted(listed["results"], key=lambda c: c["id"]) == sorted(
         [big, small], key=lambda c: c["id"]
     )
+
+
+async def test_v2_list_sends_large_opaque_objects_in_chunks(client, org):
+    overrides = {"variableValues": {"blob": 'é"\\x' * 100_000, "none": None}}
+    ids = [
+        (await create(client, org, campaign_body(2, assistantOverrides=overrides)))["id"],
+        (await create(client, org, campaign_body(1)))["id"],
+    ]
+    for counters in ("false", "true"):
+        params = {"includeCounters": counters}
+        listed = await client.get("/v2/campaign", params=params, headers=org.headers)
+        assert listed.status_code == 200, listed.text[:300]
+        got = [
+            (await client.get(f"/v2/campaign/{i}", params=params, headers=org.headers)).json()
+            for i in ids
+        ]
+        assert sorted(listed.json()["results"], key=lambda c: c["id"]) == sorted(
+            got, key=lambda c: c["id"]
+        )
+        assert got[0]["assistantOverrides"] == overrides

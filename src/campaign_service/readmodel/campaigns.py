@@ -300,6 +300,13 @@ def _summary(campaign: Any, row: Any, counters: bool) -> dict[str, Any]:
 # ---- v2 summaries rendered by the database (lists) ----
 
 
+EXTRA_INLINE_BYTES = 256 * 1024
+"""An opaque object (assistantOverrides...) stored larger than this is sent in chunks."""
+# Its text's size (pg_column_size would be the compressed size: a repetitive value compresses
+# a hundredfold on disk but not in a response).
+EXTRA_TEXT_BYTES_SQL = "octet_length(campaigns.extra_config::text)"
+
+
 def _ts_sql(column: str) -> str:
     return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 
@@ -325,7 +332,14 @@ _SUMMARY_FIELDS = [
         f" 'latestAt', {_ts_sql('campaigns.latest_at')})) END",
     ),
     ("maxConcurrency", "to_json(campaigns.max_concurrency)"),
-    *[(key, f"to_json(campaigns.extra_config -> '{key}')") for key in EXTRA_CONFIG_FIELDS],
+    *[
+        (
+            key,
+            f"CASE WHEN {EXTRA_TEXT_BYTES_SQL} <= {EXTRA_INLINE_BYTES}"
+            f" THEN to_json(campaigns.extra_config -> '{key}') END",
+        )
+        for key in EXTRA_CONFIG_FIELDS
+    ],
     ("callingWindow", "json_strip_nulls(campaigns.calling_window::json)"),
     ("retryPlan", "json_strip_nulls(campaigns.retry_plan::json)"),
     ("pausedAt", f"CASE WHEN {_PAUSED_SQL} THEN to_json({_ts_sql('campaigns.paused_at')}) END"),
@@ -340,7 +354,8 @@ SUMMARY_SQL = (
 )
 """A campaign's v2 summary as JSON text, from the `campaigns` row of the statement: the
 same document `_summary` builds (absent fields omitted, opaque objects as stored, the
-extension objects without their empty fields), without its counters."""
+extension objects without their empty fields), without its counters, and without the opaque
+objects of a campaign whose objects are larger than EXTRA_INLINE_BYTES (sent in chunks)."""
 
 
 async def summary_texts(

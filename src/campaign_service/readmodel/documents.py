@@ -32,6 +32,8 @@ from campaign_service.readmodel.campaigns import (
     CALL_ENTRY,
     EMPTY_LIST,
     EXTRA_CONFIG_FIELDS,
+    EXTRA_INLINE_BYTES,
+    EXTRA_TEXT_BYTES_SQL,
     SUMMARY_SQL,
     call_map,
     campaign_document,
@@ -49,8 +51,6 @@ _ESTIMATE = f"coalesce(sum(pg_column_size(e.customer)), 0) * 2 + count(*) * {_PE
 CHUNK_CALLS = 1000
 """A campaign larger than BATCH_BYTES is rendered this many positions at a time."""
 
-EXTRA_INLINE_BYTES = 256 * 1024
-"""An opaque object (assistantOverrides...) stored larger than this is sent in chunks."""
 EXTRA_CHUNK_CHARS = 2 * 1024 * 1024
 
 _EXTRA_CHUNK = text(
@@ -63,9 +63,7 @@ _EXTRA_CHUNK = text(
 
 # The campaign's columns as the read path reads them: the opaque objects inline when small,
 # else only the names of those present (read in chunks while the body is sent).
-# Its text's size (pg_column_size would be the compressed size: a repetitive value compresses
-# a hundredfold on disk but not in a response).
-_EXTRA_SIZE = "octet_length(campaigns.extra_config::text)"
+_EXTRA_SIZE = EXTRA_TEXT_BYTES_SQL
 _EXTRA_COLUMNS = {
     "extra_config": f"CASE WHEN {_EXTRA_SIZE} <= {EXTRA_INLINE_BYTES}"
     " THEN campaigns.extra_config END",
@@ -277,6 +275,24 @@ async def _large_value(
         yield bytes(chunk)
         del chunk
         start += EXTRA_CHUNK_CHARS
+
+
+def summaries_with_large_values(campaigns: Sequence[Any], texts: list[bytes]) -> list[Piece]:
+    """The v2 summaries joined by commas, each with the large opaque objects its text left
+    out (see SUMMARY_SQL) added as deferred pieces."""
+    out: list[Piece] = []
+    for i, (campaign, summary) in enumerate(zip(campaigns, texts, strict=True)):
+        if i:
+            out.append(b",")
+        large = [k for k in EXTRA_CONFIG_FIELDS if k in (campaign.extra_keys or ())]
+        if not large:
+            out.append(summary)
+            continue
+        out.append(summary.rstrip().removesuffix(b"}"))
+        for key in large:
+            out += (b"," + orjson.dumps(key) + b":", Deferred(campaign.id, calls=False, key=key))
+        out.append(b"}")
+    return out
 
 
 # ---- GET one campaign ----

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from campaign_service.api.deps import Credentials, CurrentOrg, Session, key_hash, unauthorized
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.routes import campaigns
-from campaign_service.api.routes.campaigns import json_body
+from campaign_service.api.routes.campaigns import json_body, pieces_body
 from campaign_service.campaigns import schemas_v2 as v2
 from campaign_service.campaigns import service
 from campaign_service.campaigns.schemas import Campaign
@@ -74,16 +74,12 @@ async def list_campaigns_v2(
         if page is None:
             raise unauthorized()
         results = await summary_texts(conn, page.campaigns, counters=query.includeCounters)
+        parts = documents.summaries_with_large_values(page.campaigns, results)
     metadata = PaginationMeta.for_page(
         total=page.total, page=query.page, limit=query.limit, sort_order=query.sortOrder
     )
-    return json_body(
-        b'{"results":['
-        + b",".join(results)
-        + b'],"metadata":'
-        + orjson.dumps(metadata.model_dump())
-        + b"}"
-    )
+    tail = b'],"metadata":' + orjson.dumps(metadata.model_dump()) + b"}"
+    return pieces_body(request, [b'{"results":[', *parts, tail])
 
 
 @router.get("/{id}", response_model=v2.CampaignSummary, summary="Get a campaign (v2)")
