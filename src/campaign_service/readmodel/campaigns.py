@@ -315,42 +315,43 @@ _PAUSED_SQL = (
     f"(campaigns.paused_at IS NOT NULL AND campaigns.status = '{CampaignStatus.IN_PROGRESS.value}')"
 )
 _SUMMARY_FIELDS = [
-    ("status", "to_json(campaigns.status)"),
-    ("endedReason", "to_json(campaigns.ended_reason)"),
-    ("name", "to_json(campaigns.name)"),
-    ("id", "to_json(campaigns.id)"),
-    ("orgId", "to_json(campaigns.org_id)"),
-    ("createdAt", f"to_json({_ts_sql('campaigns.created_at')})"),
-    ("updatedAt", f"to_json({_ts_sql('campaigns.updated_at')})"),
-    ("assistantId", "to_json(campaigns.assistant_id)"),
-    ("squadId", "to_json(campaigns.squad_id)"),
-    ("phoneNumberId", "to_json(campaigns.phone_number_id)"),
+    ("status", "campaigns.status"),
+    ("endedReason", "campaigns.ended_reason"),
+    ("name", "campaigns.name"),
+    ("id", "campaigns.id"),
+    ("orgId", "campaigns.org_id"),
+    ("createdAt", _ts_sql("campaigns.created_at")),
+    ("updatedAt", _ts_sql("campaigns.updated_at")),
+    ("assistantId", "campaigns.assistant_id"),
+    ("squadId", "campaigns.squad_id"),
+    ("phoneNumberId", "campaigns.phone_number_id"),
     (
         "schedulePlan",
         "CASE WHEN campaigns.has_schedule_plan AND campaigns.earliest_at IS NOT NULL THEN"
-        f" json_strip_nulls(json_build_object('earliestAt', {_ts_sql('campaigns.earliest_at')},"
-        f" 'latestAt', {_ts_sql('campaigns.latest_at')})) END",
+        f" json_build_object('earliestAt', {_ts_sql('campaigns.earliest_at')},"
+        f" 'latestAt', {_ts_sql('campaigns.latest_at')}) END",
     ),
-    ("maxConcurrency", "to_json(campaigns.max_concurrency)"),
-    *[
-        (
-            key,
-            f"CASE WHEN {EXTRA_TEXT_BYTES_SQL} <= {EXTRA_INLINE_BYTES}"
-            f" THEN to_json(campaigns.extra_config -> '{key}') END",
-        )
-        for key in EXTRA_CONFIG_FIELDS
-    ],
-    ("callingWindow", "json_strip_nulls(campaigns.calling_window::json)"),
-    ("retryPlan", "json_strip_nulls(campaigns.retry_plan::json)"),
-    ("pausedAt", f"CASE WHEN {_PAUSED_SQL} THEN to_json({_ts_sql('campaigns.paused_at')}) END"),
-    ("pausedBy", f"CASE WHEN {_PAUSED_SQL} THEN to_json(campaigns.paused_by) END"),
-    ("pauseReason", f"CASE WHEN {_PAUSED_SQL} THEN to_json(campaigns.pause_reason) END"),
-    ("resumedAt", f"to_json({_ts_sql('campaigns.resumed_at')})"),
+    ("maxConcurrency", "campaigns.max_concurrency"),
+    ("callingWindow", "campaigns.calling_window"),
+    ("retryPlan", "campaigns.retry_plan"),
+    ("pausedAt", f"CASE WHEN {_PAUSED_SQL} THEN {_ts_sql('campaigns.paused_at')} END"),
+    ("pausedBy", f"CASE WHEN {_PAUSED_SQL} THEN campaigns.paused_by END"),
+    ("pauseReason", f"CASE WHEN {_PAUSED_SQL} THEN campaigns.pause_reason END"),
+    ("resumedAt", _ts_sql("campaigns.resumed_at")),
 ]
+# The fields above hold no null worth keeping (json_strip_nulls drops every null, also in
+# callingWindow and retryPlan, as the response model does); the opaque objects are appended
+# as stored, nulls inside kept.
+_EXTRA_KEYS_SQL = ", ".join(f"'{key}'" for key in EXTRA_CONFIG_FIELDS)
 SUMMARY_SQL = (
-    "(SELECT json_object_agg(f.k, f.v) FROM (VALUES "
-    + ", ".join(f"('{key}', {value})" for key, value in _SUMMARY_FIELDS)
-    + ") AS f(k, v) WHERE f.v IS NOT NULL AND json_typeof(f.v) <> 'null')::text"
+    "left(json_strip_nulls(json_build_object("
+    + ", ".join(f"'{key}', {value}" for key, value in _SUMMARY_FIELDS)
+    + "))::text, -1)"
+    + f" || coalesce(CASE WHEN {EXTRA_TEXT_BYTES_SQL} <= {EXTRA_INLINE_BYTES} THEN"
+    " (SELECT string_agg(',' || to_json(x.key)::text || ':' || x.value::text, ''"
+    f" ORDER BY array_position(ARRAY[{_EXTRA_KEYS_SQL}], x.key))"
+    " FROM jsonb_each(campaigns.extra_config) x"
+    f" WHERE x.key IN ({_EXTRA_KEYS_SQL}) AND x.value <> 'null'::jsonb) END, '') || '}}'"
 )
 """A campaign's v2 summary as JSON text, from the `campaigns` row of the statement: the
 same document `_summary` builds (absent fields omitted, opaque objects as stored, the
