@@ -9,7 +9,7 @@ import json
 import signal
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NoReturn
 
 from pydantic import ValidationError
@@ -102,7 +102,18 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
 
     url = database_url(settings)
     upgrade_to_head(url)
-    asyncio.run(run_worker(url, settings))
+    run_fast(run_worker(url, settings))
+
+
+def run_fast(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (uvicorn[standard] brings it; `serve` gets it from
+    uvicorn), else on asyncio's default loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:

@@ -16,12 +16,13 @@ def iso_z(value: datetime) -> str:
     """2026-07-02T18:01:12.000Z: the shape Vapi sends and its SDK parses."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    # Four-digit years always (strftime's %Y drops the zeros of years before 1000).
+    elif value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # Four-digit years always (strftime's %Y drops the zeros of years before 1000); formatted
+    # field by field, which is several times cheaper than strftime on every row of a list.
     return (
-        f"{value.year:04d}-"
-        + value.strftime("%m-%dT%H:%M:%S.")
-        + (f"{value.microsecond // 1000:03d}Z")
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+        f"{value.minute:02d}:{value.second:02d}.{value.microsecond // 1000:03d}Z"
     )
 
 

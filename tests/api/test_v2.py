@@ -8,6 +8,7 @@ from campaign_service.calls.repository import apply_status_reports
 from campaign_service.calls.status import CallStatus
 from campaign_service.db.session import unit_of_work
 from campaign_service.telephony.base import StatusReport
+from tests.api.helpers import create, execute
 from tests.conftest import campaign_body
 
 S = CallStatus
@@ -197,3 +198,41 @@ async def test_screened_out_contacts_show_why_and_counters_add_up(client, org, s
         "contact.skipped",
         "contact.pending",
     ]
+
+
+async def test_listed_summaries_are_the_summaries_get_answers(client, org, engine):
+    """The list renders summaries in its statement; get builds them in Python: the same
+    documents, with and without counters, whatever optional fields a campaign has."""
+
+    window = {"days": ["fri", "mon"], "start": "09:00", "end": "20:00", "fallbackTimeZone": "UTC"}
+    bodies = [
+        campaign_body(2),
+        campaign_body(
+            3,
+            name='quotes " and \\ and é',
+            schedulePlan={"earliestAt": "2030-01-01T00:00:00Z", "latestAt": "2030-01-02T00:00:00Z"},
+            assistantOverrides={"variableValues": {"a": None, "b": [1, 2.5, None]}},
+            serverMessages=["campaign.ended"],
+            callingWindow=window,
+            retryPlan={"retryOn": ["busy"]},
+        ),
+        campaign_body(1, schedulePlan={"earliestAt": "2030-01-01T00:00:00Z"}),
+    ]
+    ids = [(await create(client, org, body))["id"] for body in bodies]
+    await execute(
+        engine,
+        "UPDATE campaigns SET status = 'in-progress', paused_at = now(), paused_by = 'user',"
+        " pause_reason = 'a reason', resumed_at = now() WHERE id = :c",
+        c=ids[2],
+    )
+    for counters in ("false", "true"):
+        params = {"includeCounters": counters}
+        listed = await client.get("/v2/campaign", params=params, headers=org.headers)
+        assert listed.status_code == 200, listed.text
+        got = {}
+        for campaign_id in ids:
+            response = await client.get(
+                f"/v2/campaign/{campaign_id}", params=params, headers=org.headers
+            )
+            got[campaign_id] = response.json()
+        assert {c["id"]: c for c in listed.json()["results"]} == got

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaign_service.api.auth_throttle import FailedAuthThrottle
 from campaign_service.db.models import Org
 from campaign_service.errors import TooManyRequests, Unauthorized
-from campaign_service.orgs.service import org_for_key
+from campaign_service.orgs.service import hash_key, org_for_key
 from campaign_service.settings import Settings
 
 # This service has one kind of key (no public/private pair as Vapi has), so say what it is
@@ -57,19 +57,35 @@ async def current_org(
     org = await org_for_key(session, credentials.credentials.strip())
     if org is not None:
         return org  # looked up before the throttle: a valid key is never slowed
+    raise unauthorized(request)
+
+
+CurrentOrg = Annotated[Org, Depends(current_org)]
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def key_hash(credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The stored hash of the request's key, for reads that check it in their own statement
+    (an inactive key then answers `unauthorized()`)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized(MISSING_KEY)
+    return hash_key(credentials.credentials.strip())
+
+
+def unauthorized(request: Request) -> Unauthorized | TooManyRequests:
+    """The answer to a key that was looked up and not found: counted against the client's
+    address, which past its limit is told to wait (429) instead."""
     throttle: FailedAuthThrottle = request.app.state.auth_throttle
     address = request.client.host if request.client else ""
     retry_after = throttle.retry_after(address)
     if retry_after is not None:
-        raise TooManyRequests(
+        return TooManyRequests(
             f"Too many invalid API keys from this address; retry in {retry_after} s.",
             retry_after=retry_after,
         )
     throttle.record_failure(address)
-    raise Unauthorized(INVALID_KEY)
-
-
-CurrentOrg = Annotated[Org, Depends(current_org)]
+    return Unauthorized(INVALID_KEY)
 
 
 def now(request: Request) -> datetime:

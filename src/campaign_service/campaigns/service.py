@@ -191,7 +191,7 @@ async def get_campaign(
     return campaign
 
 
-def _list_filters(query: CampaignListQuery) -> list[Any]:
+def list_filters(query: CampaignListQuery) -> list[Any]:
     c = models.Campaign
     filters: list[Any] = []
     if query.id is not None:
@@ -226,7 +226,7 @@ async def list_campaigns(
     campaigns, total = await repo.page_of_campaigns(
         session,
         org_id=org_id,
-        filters=_list_filters(query),
+        filters=list_filters(query),
         offset=(query.page - 1) * query.limit,
         limit=query.limit,
         ascending=query.sortOrder == "ASC",

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -135,6 +136,14 @@ class Campaign(Base):
     )
 
 
+CALL_DOCUMENT = (
+    "call_document(id, campaign_id, position, customer, phone_number_id, status, ended_reason,"
+    " skip_reason, attempt_number, contact_id,"
+    f" {predicates.waiting()},"
+    " next_attempt_at, started_at, ended_at, created_at, updated_at)"
+)
+
+
 class Call(Base):
     __tablename__ = "calls"
 
@@ -170,6 +179,11 @@ class Call(Base):
     # When this waiting call began to wait for a free slot, if later than its campaign's
     # start: its retry time, the opening of its calling hours, the campaign's resume.
     capacity_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The call's entry in its campaign's `calls` map, rendered by PostgreSQL on every write
+    # of the row (migration 0601 defines call_document), so reads join stored text.
+    document: Mapped[str | None] = mapped_column(
+        Text, Computed(CALL_DOCUMENT, persisted=True), deferred=True
+    )
 
     __table_args__ = (
         CheckConstraint(predicates.CALL_STATUS_CHECK, name="status_valid"),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -40,9 +43,11 @@ def create_engine(
     connect_timeout: float | None = None,
     application_name: str | None = None,
 ) -> AsyncEngine:
-    """A pooled engine that checks a connection before lending it (pre-ping) and discards
-    connections an error left broken. `application_name` names its connections in
-    pg_stat_activity."""
+    """A pooled engine that discards connections an error left broken. `application_name`
+    names its connections in pg_stat_activity."""
+    # No ping on every checkout (a round trip per request): a connection the server dropped
+    # fails its statement, is discarded, and the pool reconnects; the request answers
+    # through the database fault handling (503).
     connect_args: dict[str, Any] = {}
     if connect_timeout is not None:
         connect_args["timeout"] = connect_timeout
@@ -52,11 +57,26 @@ def create_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         connect_args=connect_args,
+        json_deserializer=json_loads,
     )
     discard_broken_connections(engine)
     return engine
+
+
+# orjson turns integers beyond 64 bits into floats; the standard library keeps them exact.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def json_loads(value: str) -> Any:
+    """JSON and JSONB columns decoded by orjson (several times faster on every listed row);
+    text with long digit runs (JSONB keeps integers of any size) by the standard library."""
+    if _LONG_DIGITS.search(value):
+        return json.loads(value)
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

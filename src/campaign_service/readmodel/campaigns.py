@@ -10,21 +10,17 @@ check real bodies against it and against Vapi's JSON Schema.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, TALKING, CallStatus, in_order
-from campaign_service.campaigns.schemas import SchedulePlan
-from campaign_service.campaigns.schemas_v2 import (
-    CampaignCallMetrics,
-    CampaignContactCounters,
-    CampaignSummary,
-)
+from campaign_service.campaigns.schemas_control import CallingWindow, RetryPlan
 from campaign_service.campaigns.state import CampaignStatus
 from campaign_service.db import models
 from campaign_service.db import predicates as p
@@ -40,24 +36,20 @@ EXTRA_CONFIG_FIELDS = (
 )
 
 
-def ts(column: str) -> str:
-    """SQL rendering a timestamptz as iso_z does (UTC, milliseconds, Z); colons escaped for
-    SQLAlchemy's text()."""
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24\\:MI\\:SS.MS"Z"')"""
+# A call's entry in the `calls` map: its stored document (models.Call.document), keyed by
+# its id (a UUID needs no escaping).
+CALL_ENTRY = """'"' || k.id || '":' || k.document"""
 
 
-CALL_JSON = f"""json_strip_nulls(json_build_object(
-    'id', k.id, 'campaignId', k.campaign_id, 'position', k.position, 'customer', k.customer,
-    'phoneNumberId', k.phone_number_id, 'status', k.status, 'endedReason', k.ended_reason,
-    'skipReason', k.skip_reason, 'attempt', k.attempt_number, 'contactId', k.contact_id,
-    'nextAttemptAt', CASE WHEN {p.waiting("k")} THEN {ts("k.next_attempt_at")} END,
-    'startedAt', {ts("k.started_at")}, 'endedAt', {ts("k.ended_at")},
-    'createdAt', {ts("k.created_at")}, 'updatedAt', {ts("k.updated_at")}))"""
+def call_map(filter_sql: str = "") -> str:
+    """SQL aggregating the calls `k` into the `calls` object's text (NULL: no calls)."""
+    return f"""'{{' || string_agg({CALL_ENTRY}, ',' ORDER BY k.position){filter_sql} || '}}'"""
+
 
 _CALLS = text(
     f"""
     SELECT k.campaign_id,
-           json_object_agg(k.id, {CALL_JSON} ORDER BY k.position)::text AS calls,
+           {call_map()} AS calls,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.SCHEDULED)}) AS scheduled,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.QUEUED)}) AS queued,
            count(*) FILTER (WHERE {p.status_in("k.status", in_order(COUNTED_IN_PROGRESS))})
@@ -103,7 +95,7 @@ async def campaign_body(session: AsyncSession, campaign: models.Campaign) -> orj
     return body
 
 
-def _schedule(campaign: models.Campaign) -> dict[str, str] | None:
+def _schedule(campaign: Any) -> dict[str, str] | None:
     if not campaign.has_schedule_plan or campaign.earliest_at is None:
         return None
     plan = {"earliestAt": iso_z(campaign.earliest_at)}
@@ -117,6 +109,21 @@ def _body(
     calls: Any,
     audience: dict[tuple[uuid.UUID, int | None], orjson.Fragment],
 ) -> dict[str, Any]:
+    call_map = orjson.Fragment(calls.calls) if calls else orjson.Fragment(b"{}")
+    return campaign_document(
+        campaign, calls, call_map, lambda index: audience.get((campaign.id, index), EMPTY_LIST)
+    )
+
+
+def campaign_document(
+    campaign: Any,
+    counts: Any,
+    calls: orjson.Fragment,
+    audience: Callable[[int | None], orjson.Fragment],
+) -> dict[str, Any]:
+    """The v1 body of a campaign (an ORM object or a row with the same column names), with
+    its call map, its audience by dial plan index (None without a dial plan), and the
+    counters of `counts` (None: no calls)."""
     extra = campaign.extra_config or {}
     body: dict[str, Any] = {
         "status": campaign.status,
@@ -129,24 +136,24 @@ def _body(
     }
     if campaign.dial_plan_numbers is not None:
         body["dialPlan"] = [
-            {"phoneNumberId": number, "customers": audience.get((campaign.id, i), EMPTY_LIST)}
+            {"phoneNumberId": number, "customers": audience(i)}
             for i, number in enumerate(campaign.dial_plan_numbers)
         ]
     body["schedulePlan"] = _schedule(campaign)
     if campaign.dial_plan_numbers is None:
-        body["customers"] = audience.get((campaign.id, None), EMPTY_LIST)
+        body["customers"] = audience(None)
     body.update(
         {
             "id": str(campaign.id),
             "orgId": str(campaign.org_id),
             "createdAt": iso_z(campaign.created_at),
             "updatedAt": iso_z(campaign.updated_at),
-            "calls": orjson.Fragment(calls.calls) if calls else orjson.Fragment(b"{}"),
-            "callsCounterScheduled": calls.scheduled if calls else 0,
-            "callsCounterQueued": calls.queued if calls else 0,
-            "callsCounterInProgress": calls.in_progress if calls else 0,
-            "callsCounterEndedVoicemail": calls.voicemail if calls else 0,
-            "callsCounterEnded": calls.ended if calls else 0,
+            "calls": calls,
+            "callsCounterScheduled": counts.scheduled if counts else 0,
+            "callsCounterQueued": counts.queued if counts else 0,
+            "callsCounterInProgress": counts.in_progress if counts else 0,
+            "callsCounterEndedVoicemail": counts.voicemail if counts else 0,
+            "callsCounterEnded": counts.ended if counts else 0,
             "maxConcurrency": campaign.max_concurrency,
             **{key: extra.get(key) for key in EXTRA_CONFIG_FIELDS},
             **control_fields(campaign),
@@ -156,7 +163,7 @@ def _body(
     return _without_nulls(body)
 
 
-def control_fields(campaign: models.Campaign) -> dict[str, Any]:
+def control_fields(campaign: Any) -> dict[str, Any]:
     """The campaign-control extensions: calling hours, retry plan, and the pause (shown
     while the campaign runs; an ended campaign has nothing left to pause)."""
     paused = campaign.paused_at is not None and campaign.status == CampaignStatus.IN_PROGRESS
@@ -181,8 +188,11 @@ def _without_nulls(value: dict[str, Any]) -> dict[str, Any]:
 
 def _connected(alias: str) -> str:
     """A placed call a person picked up (voicemail excluded)."""
+    # Statuses only move forward, so a call that is not ended now talked only if it talks
+    # now: the history is looked up for ended calls alone.
     return f"""({alias}.ended_reason IS DISTINCT FROM :voicemail
-        AND ({p.status_in(f"{alias}.status", in_order(TALKING))} OR EXISTS (
+        AND ({p.status_in(f"{alias}.status", in_order(TALKING))}
+             OR {p.status_is(f"{alias}.status", CallStatus.ENDED)} AND EXISTS (
             SELECT 1 FROM call_events e
             WHERE e.call_id = {alias}.id AND {p.status_in("e.to_status", in_order(TALKING))})))"""
 
@@ -224,8 +234,10 @@ _COUNTER_KEYS = (
 
 
 async def summaries(
-    session: AsyncSession, campaigns: Sequence[models.Campaign], *, counters: bool
-) -> list[CampaignSummary]:
+    session: AsyncSession | AsyncConnection, campaigns: Sequence[Any], *, counters: bool
+) -> list[dict[str, Any]]:
+    """The v2 summary of each campaign (ORM objects or rows with the campaign's column
+    names), as JSON-ready dicts in CampaignSummary's shape, without building models."""
     by_campaign: dict[uuid.UUID, Any] = {}
     if counters and campaigns:
         result = await session.execute(
@@ -235,39 +247,147 @@ async def summaries(
     return [_summary(c, by_campaign.get(c.id), counters) for c in campaigns]
 
 
-def _summary(campaign: models.Campaign, row: Any, counters: bool) -> CampaignSummary:
+def _stored(model: type[BaseModel], value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored extension object as its response model renders it."""
+    if value is None:
+        return None
+    return model.model_validate(value).model_dump(mode="json", exclude_none=True)
+
+
+def _summary(campaign: Any, row: Any, counters: bool) -> dict[str, Any]:
     extra = campaign.extra_config or {}
-    summary = CampaignSummary(
-        status=CampaignStatus(campaign.status),
-        endedReason=campaign.ended_reason,
-        name=campaign.name,
-        id=str(campaign.id),
-        orgId=str(campaign.org_id),
-        createdAt=campaign.created_at,
-        updatedAt=campaign.updated_at,
-        assistantId=campaign.assistant_id,
-        squadId=campaign.squad_id,
-        phoneNumberId=campaign.phone_number_id,
-        maxConcurrency=campaign.max_concurrency,
+    control = control_fields(campaign)
+    summary: dict[str, Any] = {
+        "status": campaign.status,
+        "endedReason": campaign.ended_reason,
+        "name": campaign.name,
+        "id": str(campaign.id),
+        "orgId": str(campaign.org_id),
+        "createdAt": iso_z(campaign.created_at),
+        "updatedAt": iso_z(campaign.updated_at),
+        "assistantId": campaign.assistant_id,
+        "squadId": campaign.squad_id,
+        "phoneNumberId": campaign.phone_number_id,
+        # As stored, without the input rules (a past earliestAt is fine to show).
+        "schedulePlan": _schedule(campaign),
+        "maxConcurrency": campaign.max_concurrency,
         **{key: extra.get(key) for key in EXTRA_CONFIG_FIELDS},
-        **control_fields(campaign),
-    )
-    if campaign.has_schedule_plan and campaign.earliest_at is not None:
-        # Built as stored, without the input rules (a past earliestAt is fine to show).
-        summary.schedulePlan = SchedulePlan.model_construct(
-            earliestAt=campaign.earliest_at, latestAt=campaign.latest_at
-        )
+    }
     if counters:
         values = {k: int(getattr(row, k, 0) or 0) for k in _COUNTER_KEYS}
-        summary.contactCounters = CampaignContactCounters(
-            pending=values["pending"],
-            dispatched=values["dispatched"],
-            completed=values["completed"],
-            failed=values["failed"],
-            skipped=values["skipped"],
-            predialFailed=values["predial_failed"],
+        summary["contactCounters"] = {
+            "pending": values["pending"],
+            "dispatched": values["dispatched"],
+            "completed": values["completed"],
+            "failed": values["failed"],
+            "skipped": values["skipped"],
+            "predialFailed": values["predial_failed"],
+        }
+        summary["callMetrics"] = {"dialed": values["dialed"], "connected": values["connected"]}
+    summary.update(
+        {
+            "callingWindow": _stored(CallingWindow, control["callingWindow"]),
+            "retryPlan": _stored(RetryPlan, control["retryPlan"]),
+            "pausedAt": control["pausedAt"],
+            "pausedBy": control["pausedBy"],
+            "pauseReason": control["pauseReason"],
+            "resumedAt": control["resumedAt"],
+        }
+    )
+    return _without_nulls(summary)
+
+
+# ---- v2 summaries rendered by the database (lists) ----
+
+
+EXTRA_INLINE_BYTES = 256 * 1024
+"""An opaque object (assistantOverrides...) stored larger than this is sent in chunks."""
+# Its text's size (pg_column_size would be the compressed size: a repetitive value compresses
+# a hundredfold on disk but not in a response).
+EXTRA_TEXT_BYTES_SQL = "octet_length(campaigns.extra_config::text)"
+
+
+def _ts_sql(column: str) -> str:
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+
+
+_PAUSED_SQL = (
+    f"(campaigns.paused_at IS NOT NULL AND campaigns.status = '{CampaignStatus.IN_PROGRESS.value}')"
+)
+_SUMMARY_FIELDS = [
+    ("status", "campaigns.status"),
+    ("endedReason", "campaigns.ended_reason"),
+    ("name", "campaigns.name"),
+    ("id", "campaigns.id"),
+    ("orgId", "campaigns.org_id"),
+    ("createdAt", _ts_sql("campaigns.created_at")),
+    ("updatedAt", _ts_sql("campaigns.updated_at")),
+    ("assistantId", "campaigns.assistant_id"),
+    ("squadId", "campaigns.squad_id"),
+    ("phoneNumberId", "campaigns.phone_number_id"),
+    (
+        "schedulePlan",
+        "CASE WHEN campaigns.has_schedule_plan AND campaigns.earliest_at IS NOT NULL THEN"
+        f" json_build_object('earliestAt', {_ts_sql('campaigns.earliest_at')},"
+        f" 'latestAt', {_ts_sql('campaigns.latest_at')}) END",
+    ),
+    ("maxConcurrency", "campaigns.max_concurrency"),
+    ("callingWindow", "campaigns.calling_window"),
+    ("retryPlan", "campaigns.retry_plan"),
+    ("pausedAt", f"CASE WHEN {_PAUSED_SQL} THEN {_ts_sql('campaigns.paused_at')} END"),
+    ("pausedBy", f"CASE WHEN {_PAUSED_SQL} THEN campaigns.paused_by END"),
+    ("pauseReason", f"CASE WHEN {_PAUSED_SQL} THEN campaigns.pause_reason END"),
+    ("resumedAt", _ts_sql("campaigns.resumed_at")),
+]
+# The fields above hold no null worth keeping (json_strip_nulls drops every null, also in
+# callingWindow and retryPlan, as the response model does); the opaque objects are appended
+# as stored, nulls inside kept.
+_EXTRA_KEYS_SQL = ", ".join(f"'{key}'" for key in EXTRA_CONFIG_FIELDS)
+SUMMARY_SQL = (
+    "left(json_strip_nulls(json_build_object("
+    + ", ".join(f"'{key}', {value}" for key, value in _SUMMARY_FIELDS)
+    + "))::text, -1)"
+    + f" || coalesce(CASE WHEN {EXTRA_TEXT_BYTES_SQL} <= {EXTRA_INLINE_BYTES} THEN"
+    " (SELECT string_agg(',' || to_json(x.key)::text || ':' || x.value::text, ''"
+    f" ORDER BY array_position(ARRAY[{_EXTRA_KEYS_SQL}], x.key))"
+    " FROM jsonb_each(campaigns.extra_config) x"
+    f" WHERE x.key IN ({_EXTRA_KEYS_SQL}) AND x.value <> 'null'::jsonb) END, '') || '}}'"
+)
+"""A campaign's v2 summary as JSON text, from the `campaigns` row of the statement: the
+same document `_summary` builds (absent fields omitted, opaque objects as stored, the
+extension objects without their empty fields), without its counters, and without the opaque
+objects of a campaign whose objects are larger than EXTRA_INLINE_BYTES (sent in chunks)."""
+
+
+async def summary_texts(
+    conn: AsyncConnection, campaigns: Sequence[Any], *, counters: bool
+) -> list[bytes]:
+    """The v2 summaries of rows read with SUMMARY_SQL as `summary`, counters spliced in."""
+    if not counters:
+        return [c.summary.encode() for c in campaigns]
+    by_campaign: dict[uuid.UUID, Any] = {}
+    if campaigns:
+        result = await conn.execute(
+            _COUNTERS, {"ids": [c.id for c in campaigns], "voicemail": VOICEMAIL}
         )
-        summary.callMetrics = CampaignCallMetrics(
-            dialed=values["dialed"], connected=values["connected"]
+        by_campaign = {row.campaign_id: row for row in result}
+    out = []
+    for campaign in campaigns:
+        row = by_campaign.get(campaign.id)
+        values = {k: int(getattr(row, k, 0) or 0) for k in _COUNTER_KEYS}
+        extra = orjson.dumps(
+            {
+                "contactCounters": {
+                    "pending": values["pending"],
+                    "dispatched": values["dispatched"],
+                    "completed": values["completed"],
+                    "failed": values["failed"],
+                    "skipped": values["skipped"],
+                    "predialFailed": values["predial_failed"],
+                },
+                "callMetrics": {"dialed": values["dialed"], "connected": values["connected"]},
+            }
         )
-    return summary
+        text_ = campaign.summary.rstrip().removesuffix("}").encode()
+        out.append(text_ + b"," + extra[1:])
+    return out

@@ -23,6 +23,7 @@ from campaign_service.campaigns.schemas_progress import (
     Rate,
     ZoneWindow,
 )
+from campaign_service.campaigns.schemas_v2 import CampaignContactCounters
 from campaign_service.campaigns.state import CampaignStatus
 from campaign_service.db import models
 from campaign_service.db import predicates as p
@@ -97,7 +98,6 @@ async def progress(
     facts = _facts(campaign, counts, held, org, hours, now)
     zone_rows = list((await session.execute(_ZONES, params)).all()) if hours else []
     (summary,) = await summaries(session, [campaign], counters=True)
-    assert summary.contactCounters is not None
     return CampaignProgress(
         campaignId=str(campaign.id),
         status=CampaignStatus(campaign.status),
@@ -106,7 +106,7 @@ async def progress(
         pausedBy=facts.paused_by,
         pauseReason=facts.pause_reason,
         calls=_call_counts(counts, facts),
-        contacts=summary.contactCounters,
+        contacts=CampaignContactCounters(**summary["contactCounters"]),
         rate=Rate(
             windowSeconds=RECENT_SECONDS,
             placed=counts.placed_recently,

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
-from campaign_service.api.deps import AppSettings, CurrentOrg, Now, Session
+from campaign_service.api.deps import (
+    AppSettings,
+    Credentials,
+    CurrentOrg,
+    Now,
+    Session,
+    key_hash,
+    unauthorized,
+)
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.examples import CREATE_EXAMPLES, UPDATE_EXAMPLES
 from campaign_service.api.idempotency import IdempotentRoute
@@ -29,13 +38,18 @@ from campaign_service.campaigns.schemas_progress import CampaignProgress
 from campaign_service.campaigns.schemas_v2 import CampaignHistoryPaginatedResponse, HistoryQuery
 from campaign_service.errors import NotFound
 from campaign_service.readmodel import calls as call_views
-from campaign_service.readmodel.campaigns import campaign_bodies, campaign_body
+from campaign_service.readmodel import documents
+from campaign_service.readmodel.campaigns import campaign_body
 from campaign_service.readmodel.history import history_page
 from campaign_service.readmodel.progress import progress
+from campaign_service.schema_types import PaginationMeta
 
 router = APIRouter(responses=ERROR_RESPONSES, route_class=IdempotentRoute)
 # Paths beyond Vapi's API; served under /campaigns only, never at Vapi's /campaign paths.
 extensions = APIRouter(responses=ERROR_RESPONSES, tags=["Extensions"], route_class=IdempotentRoute)
+
+STREAM_ABOVE_BYTES = 1024 * 1024
+"""Bodies larger than this are streamed in pieces instead of joined."""
 
 
 def json_body(body: BaseModel | orjson.Fragment | bytes, status_code: int = 200) -> Response:
@@ -74,21 +88,64 @@ async def create_campaign(
     return json_body(await campaign_body(session, campaign), 201)
 
 
+def pieces_body(
+    request: Request, parts: list[documents.Piece], more: AsyncIterator[bytes] | None = None
+) -> Response:
+    """A body assembled from pieces: joined when small, else streamed piece by piece so a
+    large body is never copied once more in memory."""
+    ready = [part for part in parts if isinstance(part, bytes)]
+    whole = more is None and len(ready) == len(parts)
+    if whole and sum(len(part) for part in ready) <= STREAM_ABOVE_BYTES:
+        return json_body(b"".join(ready))
+
+    async def stream() -> AsyncIterator[bytes]:
+        async for part in documents.expand(request.app.state.engine, parts):
+            yield part
+        if more is not None:
+            async for part in more:
+                yield part
+
+    return StreamingResponse(stream(), media_type="application/json")
+
+
 @router.get("", response_model=CampaignPaginatedResponse, summary="List campaigns")
 async def list_campaigns(
-    query: Annotated[CampaignListQuery, Query()], org: CurrentOrg, session: Session
+    query: Annotated[CampaignListQuery, Query()], credentials: Credentials, request: Request
 ) -> Any:
     """List your organization's campaigns, newest first unless sortOrder=ASC."""
-    page = await service.list_campaigns(session, org_id=org.id, query=query)
-    results = await campaign_bodies(session, page.campaigns)
-    return json_body(orjson.dumps({"results": results, "metadata": page.metadata.model_dump()}))
+    hashed = key_hash(credentials)
+    engine = request.app.state.engine
+    async with documents.reads(engine).connect() as conn:
+        page = await documents.page_of_campaigns(
+            conn,
+            key_hash=hashed,
+            filters=service.list_filters(query),
+            offset=(query.page - 1) * query.limit,
+            limit=query.limit,
+            ascending=query.sortOrder == "ASC",
+            with_sizes=True,
+        )
+        if page is None:
+            raise unauthorized(request)
+        metadata = PaginationMeta.for_page(
+            total=page.total, page=query.page, limit=query.limit, sort_order=query.sortOrder
+        )
+        tail = b'],"metadata":' + orjson.dumps(metadata.model_dump()) + b"}"
+        parts, more = await documents.list_body(engine, conn, page, b'{"results":[', tail)
+    return pieces_body(request, parts, more)
 
 
 @router.get("/{id}", response_model=Campaign, summary="Get a campaign")
-async def get_campaign(id: str, org: CurrentOrg, session: Session) -> Any:
+async def get_campaign(id: str, credentials: Credentials, request: Request) -> Any:
     """Get one campaign with its calls and live counters."""
-    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
-    return json_body(await campaign_body(session, campaign))
+    found = await documents.campaign_pieces(
+        request.app.state.engine, key_hash=key_hash(credentials), campaign_id=service.parse_id(id)
+    )
+    if found is None:
+        raise unauthorized(request)
+    if found.body is None:
+        raise NotFound(f"campaign {id} not found")
+    return pieces_body(request, found.body)
 
 
 @router.patch("/{id}", response_model=Campaign, summary="Update or end a campaign")

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Request
 
-from campaign_service.api.deps import CurrentOrg, Session
+from campaign_service.api.deps import Credentials, CurrentOrg, Session, key_hash, unauthorized
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.idempotency import IdempotentRoute
 from campaign_service.api.routes import campaigns
-from campaign_service.api.routes.campaigns import json_body
+from campaign_service.api.routes.campaigns import json_body, pieces_body
 from campaign_service.campaigns import schemas_v2 as v2
 from campaign_service.campaigns import service
 from campaign_service.campaigns.schemas import Campaign
-from campaign_service.readmodel.campaigns import summaries
+from campaign_service.errors import NotFound
+from campaign_service.readmodel import documents
+from campaign_service.readmodel.campaigns import summaries, summary_texts
 from campaign_service.readmodel.contacts import contacts_page
+from campaign_service.schema_types import PaginationMeta
 
 router = APIRouter(
     prefix="/v2/campaign",
@@ -59,22 +63,45 @@ router.add_api_route(
 
 @router.get("", response_model=v2.CampaignSummaryPaginatedResponse, summary="List campaigns (v2)")
 async def list_campaigns_v2(
-    query: Annotated[v2.CampaignListQueryV2, Query()], org: CurrentOrg, session: Session
+    query: Annotated[v2.CampaignListQueryV2, Query()], credentials: Credentials, request: Request
 ) -> Any:
     """Campaign summaries; `includeCounters=true` adds contactCounters and callMetrics."""
-    page = await service.list_campaigns(session, org_id=org.id, query=query)
-    results = await summaries(session, page.campaigns, counters=query.includeCounters)
-    return json_body(v2.CampaignSummaryPaginatedResponse(results=results, metadata=page.metadata))
+    hashed = key_hash(credentials)
+    async with documents.reads(request.app.state.engine).connect() as conn:
+        page = await documents.page_of_campaigns(
+            conn,
+            key_hash=hashed,
+            filters=service.list_filters(query),
+            offset=(query.page - 1) * query.limit,
+            limit=query.limit,
+            ascending=query.sortOrder == "ASC",
+            with_summaries=True,
+        )
+        if page is None:
+            raise unauthorized(request)
+        results = await summary_texts(conn, page.campaigns, counters=query.includeCounters)
+        parts = documents.summaries_with_large_values(page.campaigns, results)
+    metadata = PaginationMeta.for_page(
+        total=page.total, page=query.page, limit=query.limit, sort_order=query.sortOrder
+    )
+    tail = b'],"metadata":' + orjson.dumps(metadata.model_dump()) + b"}"
+    return pieces_body(request, [b'{"results":[', *parts, tail])
 
 
 @router.get("/{id}", response_model=v2.CampaignSummary, summary="Get a campaign (v2)")
 async def get_campaign_v2(
-    id: str, query: Annotated[v2.SummaryQuery, Query()], org: CurrentOrg, session: Session
+    id: str, query: Annotated[v2.SummaryQuery, Query()], credentials: Credentials, request: Request
 ) -> Any:
     """One campaign summary; `includeCounters=true` adds contactCounters and callMetrics."""
-    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
-    (summary,) = await summaries(session, [campaign], counters=query.includeCounters)
-    return json_body(summary)
+    hashed, campaign_id = key_hash(credentials), service.parse_id(id)
+    async with documents.reads(request.app.state.engine).connect() as conn:
+        campaign = await documents.campaign_row(conn, key_hash=hashed, campaign_id=campaign_id)
+        if campaign is None:
+            raise unauthorized(request)
+        if campaign.id is None:
+            raise NotFound(f"campaign {id} not found")
+        (summary,) = await summaries(conn, [campaign], counters=query.includeCounters)
+    return json_body(orjson.dumps(summary))
 
 
 @router.get(

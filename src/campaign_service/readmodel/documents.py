@@ -1,0 +1,469 @@
+"""The read path of campaign bodies: one round trip per authenticated read.
+
+A GET joins the API key check into the statement that builds the body, on a connection in
+autocommit (no BEGIN/COMMIT around a single read) and without ORM objects: rows become JSON
+bytes directly. A list reads its page (with the key check and the total) in one statement and
+the call aggregates of the whole page in a second one.
+
+Memory is bounded whatever tenants stored: a body is sent as pieces (the small top level and
+the call map and audience as the database rendered them, never joined into one more copy), and
+a list whose campaigns together exceed `BATCH_BYTES` (estimated from stored sizes) is read and
+streamed a few campaigns at a time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+from sqlalchemy import func, literal_column, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import aliased
+
+from campaign_service.calls.ended_reasons import VOICEMAIL
+from campaign_service.calls.status import COUNTED_IN_PROGRESS, CallStatus, in_order
+from campaign_service.db import models
+from campaign_service.db import predicates as p
+from campaign_service.readmodel.campaigns import (
+    CALL_ENTRY,
+    EMPTY_LIST,
+    EXTRA_CONFIG_FIELDS,
+    EXTRA_INLINE_BYTES,
+    EXTRA_TEXT_BYTES_SQL,
+    SUMMARY_SQL,
+    call_map,
+    campaign_document,
+)
+
+BATCH_BYTES = 4 * 1024 * 1024
+"""A list reads the bodies of at most this many (estimated) bytes of campaigns at once."""
+
+# Each call's JSON object costs about this much beyond its customer's stored size.
+_PER_CALL_BYTES = 420
+# A campaign's body size estimated from stored sizes: each customer appears twice (in the
+# audience and in its call), plus each call's own fields.
+_ESTIMATE = f"coalesce(sum(pg_column_size(e.customer)), 0) * 2 + count(*) * {_PER_CALL_BYTES}"
+
+CHUNK_CALLS = 1000
+"""A campaign larger than BATCH_BYTES is rendered this many positions at a time."""
+
+EXTRA_CHUNK_CHARS = 2 * 1024 * 1024
+
+_EXTRA_CHUNK = text(
+    """
+    SELECT convert_to(substring((extra_config -> :key)::text,
+                                CAST(:start AS integer), CAST(:length AS integer)), 'UTF8')
+    FROM campaigns WHERE id = :id
+    """
+)
+
+# The campaign's columns as the read path reads them: the opaque objects inline when small,
+# else only the names of those present (read in chunks while the body is sent).
+_EXTRA_SIZE = EXTRA_TEXT_BYTES_SQL
+_EXTRA_COLUMNS = {
+    "extra_config": f"CASE WHEN {_EXTRA_SIZE} <= {EXTRA_INLINE_BYTES}"
+    " THEN campaigns.extra_config END",
+    "extra_keys": f"CASE WHEN {_EXTRA_SIZE} > {EXTRA_INLINE_BYTES} THEN ARRAY(SELECT x.key FROM"
+    " jsonb_each(campaigns.extra_config) x WHERE x.value <> 'null'::jsonb) END",
+    "extra_bytes": _EXTRA_SIZE,
+}
+EXTRA_COLUMNS_SQL = ", ".join(f"{sql} AS {name}" for name, sql in _EXTRA_COLUMNS.items())
+_PLAIN_COLUMNS = [col for col in models.Campaign.__table__.c if col.name != "extra_config"]
+_CAMPAIGN_COLUMNS_SQL = ", ".join(f"campaigns.{col.name}" for col in _PLAIN_COLUMNS)
+
+_POSITIONS = text("SELECT min(position), max(position) FROM calls WHERE campaign_id = :id")
+
+_CALLS_CHUNK = text(
+    f"""
+    SELECT convert_to(string_agg({CALL_ENTRY}, ',' ORDER BY k.position), 'UTF8')
+    FROM calls k
+    WHERE k.campaign_id = :id AND k.position >= :low AND k.position < :high
+    """
+)
+
+_AUDIENCE_CHUNK = text(
+    """
+    SELECT convert_to(string_agg(customer::text, ',' ORDER BY position), 'UTF8')
+    FROM calls
+    WHERE campaign_id = :id AND attempt_number = 1 AND position >= :low AND position < :high
+      AND dial_plan_index IS NOT DISTINCT FROM CAST(:plan_index AS integer)
+    """
+)
+
+_AGGREGATES = f"""
+    SELECT convert_to({call_map(" FILTER (WHERE c.small)")}, 'UTF8') AS calls,
+           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.SCHEDULED)}) AS scheduled,
+           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.QUEUED)}) AS queued,
+           count(*) FILTER (WHERE {p.status_in("k.status", in_order(COUNTED_IN_PROGRESS))})
+               AS in_progress,
+           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.ENDED)}) AS ended,
+           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.ENDED)}
+                            AND k.ended_reason = :voicemail) AS voicemail
+    FROM calls k WHERE k.campaign_id = c.id
+"""
+
+_AUDIENCE = """
+    SELECT array_agg(g.dial_plan_index ORDER BY g.dial_plan_index NULLS FIRST) AS plan_indexes,
+           array_agg(g.customers ORDER BY g.dial_plan_index NULLS FIRST) AS audiences
+    FROM (SELECT dial_plan_index,
+                 convert_to(json_agg(customer ORDER BY position)::text, 'UTF8') AS customers
+          FROM calls WHERE campaign_id = c.id AND attempt_number = 1 AND c.small
+          GROUP BY dial_plan_index) g
+"""
+
+_ONE = text(
+    f"""
+    WITH c AS (
+        SELECT {_CAMPAIGN_COLUMNS_SQL}, {EXTRA_COLUMNS_SQL},
+               (SELECT {_ESTIMATE} FROM calls e WHERE e.campaign_id = campaigns.id)
+                   <= :batch_bytes AS small
+        FROM campaigns JOIN api_keys key ON key.org_id = campaigns.org_id
+        WHERE key.key_hash = :key_hash AND key.revoked_at IS NULL
+          AND campaigns.id = :id AND campaigns.archived_at IS NULL
+    )
+    SELECT (SELECT count(*) FROM api_keys
+            WHERE key_hash = :key_hash AND revoked_at IS NULL) AS authorized,
+           c.*, a.*, au.*
+    FROM (SELECT 1) one
+    LEFT JOIN c ON true
+    LEFT JOIN LATERAL ({_AGGREGATES}) a ON c.id IS NOT NULL
+    LEFT JOIN LATERAL ({_AUDIENCE}) au ON c.id IS NOT NULL
+    """
+)
+
+_MANY = text(
+    f"""
+    SELECT c.id, a.*, au.*
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:small AS boolean[])) AS c(id, small)
+    LEFT JOIN LATERAL ({_AGGREGATES}) a ON true
+    LEFT JOIN LATERAL ({_AUDIENCE}) au ON true
+    """
+)
+
+_AUTHORIZED = text(
+    "SELECT key.org_id FROM api_keys key WHERE key.key_hash = :key_hash AND key.revoked_at IS NULL"
+)
+
+
+def reads(engine: AsyncEngine) -> AsyncEngine:
+    """The engine as the read path uses it: autocommit, so a lone SELECT is one round trip."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+# ---- rendering ----
+
+
+def _plain(row: Any) -> SimpleNamespace:
+    """A row with plain attributes: rendering reads each column several times, and a
+    Row's attribute lookup costs several times a plain one's."""
+    return SimpleNamespace(**row._asdict())
+
+
+_MARK = b"\x01"  # orjson escapes every control character, so this byte marks a splice point
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A part of a large campaign's body read only while it is sent, a chunk at a time: its
+    call map or its audience (of one dial plan entry), by positions; or one of its large
+    opaque objects (`key`, such as assistantOverrides), by characters of its text."""
+
+    campaign_id: uuid.UUID
+    calls: bool
+    plan_index: int | None = None
+    key: str | None = None
+
+
+Piece = bytes | Deferred
+
+
+def pieces(campaign: Any, aggregates: Any, *, small: bool = True) -> list[Piece]:
+    """The campaign's v1 body as pieces to send in order: the top level rendered here, with
+    the call map and audiences the database rendered spliced in unchanged (a large
+    campaign's deferred, see `Deferred`, as are opaque objects larger than
+    EXTRA_INLINE_BYTES)."""
+    before: list[Piece] = []  # the audiences: the top level names them before the call map
+    after: list[Piece] = []  # the call map, then the large opaque objects
+    large_keys = [k for k in EXTRA_CONFIG_FIELDS if k in (campaign.extra_keys or ())]
+    if campaign.extra_keys is not None:
+        campaign.extra_config = {k: orjson.Fragment(_MARK) for k in large_keys}
+    if small:
+        audiences: dict[int | None, orjson.Fragment] = {}
+        if aggregates is not None and aggregates.audiences:
+            plans = zip(aggregates.plan_indexes, aggregates.audiences, strict=True)
+            for index, customers in plans:
+                audiences[index] = _spliced(customers, before)
+        calls = orjson.Fragment(b"{}")
+        if aggregates is not None and aggregates.calls is not None:
+            calls = _spliced(aggregates.calls, after)
+
+        def audience(index: int | None) -> orjson.Fragment:
+            return audiences.get(index, EMPTY_LIST)
+
+    else:
+
+        def audience(index: int | None) -> orjson.Fragment:
+            return _spliced(Deferred(campaign.id, calls=False, plan_index=index), before)
+
+        calls = _spliced(Deferred(campaign.id, calls=True), after)
+    after += [Deferred(campaign.id, calls=False, key=k) for k in large_keys]
+    top = orjson.dumps(campaign_document(campaign, aggregates, calls, audience))
+    return _interleave(top, before + after)
+
+
+def _interleave(top: bytes, big: list[Piece]) -> list[Piece]:
+    parts = top.split(_MARK)
+    out: list[Piece] = [parts[0]]
+    for value, rest in zip(big, parts[1:], strict=True):
+        out += (value, rest)
+    return out
+
+
+def _spliced(value: bytes | Deferred, big: list[Piece]) -> orjson.Fragment:
+    big.append(value if isinstance(value, Deferred) else bytes(value))
+    return orjson.Fragment(_MARK)
+
+
+async def expand(engine: AsyncEngine, parts: list[Piece]) -> AsyncIterator[bytes]:
+    """The pieces as bytes, rendering deferred ones chunk by chunk (each chunk is read,
+    sent and dropped before the next)."""
+    while parts:
+        part = parts.pop(0)
+        if isinstance(part, bytes):
+            yield part
+            continue
+        if part.key is not None:
+            async for chunk in _large_value(engine, part.campaign_id, part.key):
+                yield chunk
+            continue
+        yield b"{" if part.calls else b"["
+        async with reads(engine).connect() as conn:
+            low, high = (await conn.execute(_POSITIONS, {"id": part.campaign_id})).one()
+        first = True
+        starts = range(low, high + 1, CHUNK_CALLS) if low is not None else range(0)
+        for start in starts:
+            params = {"id": part.campaign_id, "low": start, "high": start + CHUNK_CALLS}
+            async with reads(engine).connect() as conn:
+                if part.calls:
+                    chunk = (await conn.execute(_CALLS_CHUNK, params)).scalar_one()
+                else:
+                    params["plan_index"] = part.plan_index
+                    chunk = (await conn.execute(_AUDIENCE_CHUNK, params)).scalar_one()
+            if chunk:
+                if not first:
+                    yield b","
+                yield bytes(chunk)
+                first = False
+            del chunk
+        yield b"}" if part.calls else b"]"
+
+
+async def _large_value(
+    engine: AsyncEngine, campaign_id: uuid.UUID, key: str
+) -> AsyncIterator[bytes]:
+    start = 1
+    while True:
+        params = {"id": campaign_id, "key": key, "start": start, "length": EXTRA_CHUNK_CHARS}
+        async with reads(engine).connect() as conn:
+            chunk = (await conn.execute(_EXTRA_CHUNK, params)).scalar_one_or_none()
+        if not chunk:
+            return
+        yield bytes(chunk)
+        del chunk
+        start += EXTRA_CHUNK_CHARS
+
+
+def summaries_with_large_values(campaigns: Sequence[Any], texts: list[bytes]) -> list[Piece]:
+    """The v2 summaries joined by commas, each with the large opaque objects its text left
+    out (see SUMMARY_SQL) added as deferred pieces."""
+    out: list[Piece] = []
+    for i, (campaign, summary) in enumerate(zip(campaigns, texts, strict=True)):
+        if i:
+            out.append(b",")
+        large = [k for k in EXTRA_CONFIG_FIELDS if k in (campaign.extra_keys or ())]
+        if not large:
+            out.append(summary)
+            continue
+        out.append(summary.rstrip().removesuffix(b"}"))
+        for key in large:
+            out += (b"," + orjson.dumps(key) + b":", Deferred(campaign.id, calls=False, key=key))
+        out.append(b"}")
+    return out
+
+
+# ---- GET one campaign ----
+
+
+@dataclass
+class Found:
+    body: list[Piece] | None  # None: no live campaign of this org has that id
+
+
+async def campaign_pieces(
+    engine: AsyncEngine, *, key_hash: str, campaign_id: uuid.UUID
+) -> Found | None:
+    """The body of a live campaign of the key's org; None when the key is not active."""
+    async with reads(engine).connect() as conn:
+        row = (
+            await conn.execute(
+                _ONE,
+                {
+                    "key_hash": key_hash,
+                    "id": campaign_id,
+                    "voicemail": VOICEMAIL,
+                    "batch_bytes": BATCH_BYTES,
+                },
+            )
+        ).one()
+    if not row.authorized:
+        return None
+    if row.id is None:
+        return Found(None)
+    plain = _plain(row)
+    return Found(pieces(plain, plain, small=plain.small))
+
+
+# ---- lists ----
+
+
+@dataclass
+class Page:
+    campaigns: Sequence[Any]
+    total: int
+    estimates: list[int]
+
+
+_COLUMNS: list[Any] = [
+    *_PLAIN_COLUMNS,
+    *(literal_column(sql).label(name) for name, sql in _EXTRA_COLUMNS.items()),
+]
+
+
+async def page_of_campaigns(
+    conn: AsyncConnection,
+    *,
+    key_hash: str,
+    filters: list[Any],
+    offset: int,
+    limit: int,
+    ascending: bool,
+    with_sizes: bool = False,
+    with_summaries: bool = False,
+) -> Page | None:
+    """One page of the key's org's live campaigns (None: the key is not active), the total
+    matching, and each body's estimated size when asked. One statement when the page has
+    rows; a second only to tell an empty page from an inactive key."""
+    c, k = models.Campaign, models.Call
+    org = (
+        select(models.ApiKey.org_id)
+        .where(models.ApiKey.key_hash == key_hash, models.ApiKey.revoked_at.is_(None))
+        .scalar_subquery()
+    )
+    where = [c.org_id == org, c.archived_at.is_(None), *filters]
+    total = select(func.count()).select_from(c).where(*where).scalar_subquery()
+    columns: list[Any] = [*_COLUMNS, total.label("total_matching")]
+    if with_sizes:
+        e = aliased(k, name="e")
+        size = select(literal_column(_ESTIMATE)).where(e.campaign_id == c.id).scalar_subquery()
+        columns.append((size + literal_column(_EXTRA_SIZE)).label("estimated_bytes"))
+    if with_summaries:
+        columns.append(literal_column(SUMMARY_SQL).label("summary"))
+    order = (c.created_at.asc(), c.id.asc()) if ascending else (c.created_at.desc(), c.id.desc())
+    stmt = select(*columns).where(*where).order_by(*order).offset(offset).limit(limit)
+    rows = [_plain(row) for row in await conn.execute(stmt)]
+    if rows:
+        estimates = [int(r.estimated_bytes) for r in rows] if with_sizes else []
+        return Page(rows, int(rows[0].total_matching), estimates)
+    org_row = (await conn.execute(_AUTHORIZED, {"key_hash": key_hash})).first()
+    if org_row is None:
+        return None
+    matching = await conn.execute(select(func.count()).select_from(c).where(*where))
+    return Page([], int(matching.scalar_one()), [])
+
+
+Sized = tuple[Any, int]  # a campaign's row and its body's estimated size
+
+
+def batches(page: Page) -> Iterator[list[Sized]]:
+    """The page's campaigns in runs whose bodies together stay under BATCH_BYTES (a campaign
+    bigger than that alone)."""
+    run: list[Sized] = []
+    size = 0
+    for campaign, estimate in zip(page.campaigns, page.estimates, strict=True):
+        if run and size + estimate > BATCH_BYTES:
+            yield run
+            run, size = [], 0
+        run.append((campaign, estimate))
+        size += estimate
+    if run:
+        yield run
+
+
+async def bodies(conn: AsyncConnection, campaigns: Sequence[Sized]) -> list[list[Piece]]:
+    """The v1 bodies of these campaigns, in order, by one statement (a campaign larger
+    than BATCH_BYTES with its call map and audience deferred)."""
+    ids = [c.id for c, _ in campaigns]
+    small = [estimate <= BATCH_BYTES for _, estimate in campaigns]
+    rows = await conn.execute(_MANY, {"ids": ids, "small": small, "voicemail": VOICEMAIL})
+    aggregates = {r.id: _plain(r) for r in rows}
+    return [
+        pieces(c, aggregates.get(c.id), small=fits)
+        for (c, _), fits in zip(campaigns, small, strict=True)
+    ]
+
+
+async def list_body(
+    engine: AsyncEngine, conn: AsyncConnection, page: Page, head: bytes, tail: bytes
+) -> tuple[list[Piece], AsyncIterator[bytes] | None]:
+    """`head` + the page's bodies joined by commas + `tail`: ready when the page fits in one
+    batch (read on `conn`), else the first batch and an iterator reading and yielding the
+    rest on connections of its own."""
+    runs = list(batches(page))
+    first = await bodies(conn, runs[0]) if runs else []
+    out = [head, *_joined(first, leading=False)]
+    if len(runs) <= 1:
+        return [*out, tail], None
+
+    async def rest() -> AsyncIterator[bytes]:
+        for run in runs[1:]:
+            async with reads(engine).connect() as more:
+                chunk = await bodies(more, run)
+            async for part in expand(engine, _joined(chunk, leading=True)):
+                yield part
+            del chunk
+        yield tail
+
+    return out, rest()
+
+
+def _joined(documents: list[list[Piece]], *, leading: bool) -> list[Piece]:
+    out: list[Piece] = []
+    for i, document in enumerate(documents):
+        if i or leading:
+            out.append(b",")
+        out += document
+    return out
+
+
+_ROW = text(
+    """
+    SELECT (SELECT count(*) FROM api_keys
+            WHERE key_hash = :key_hash AND revoked_at IS NULL) AS authorized, c.*
+    FROM (SELECT 1) one
+    LEFT JOIN (SELECT campaigns.* FROM campaigns
+               JOIN api_keys key ON key.org_id = campaigns.org_id
+               WHERE key.key_hash = :key_hash AND key.revoked_at IS NULL
+                 AND campaigns.id = :id AND campaigns.archived_at IS NULL) c ON true
+    """
+)
+
+
+async def campaign_row(conn: AsyncConnection, *, key_hash: str, campaign_id: uuid.UUID) -> Any:
+    """The campaign's row (its `id` None when no live campaign of the key's org has that id);
+    None when the key is not active."""
+    row = (await conn.execute(_ROW, {"key_hash": key_hash, "id": campaign_id})).one()
+    return row if row.authorized else None
