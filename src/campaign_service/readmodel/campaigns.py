@@ -28,6 +28,7 @@ from campaign_service.campaigns.schemas_v2 import (
 from campaign_service.campaigns.state import CampaignStatus
 from campaign_service.db import models
 from campaign_service.db import predicates as p
+from campaign_service.orgs.repository import dispatch_blocked_reasons
 from campaign_service.readmodel.contacts import CONTACT_STATUS_SQL, EARLIER_ATTEMPT, LATEST_ATTEMPT
 from campaign_service.timeutil import iso_z
 
@@ -95,7 +96,11 @@ async def campaign_bodies(
         (r.campaign_id, r.dial_plan_index): orjson.Fragment(r.customers)
         for r in await session.execute(_AUDIENCE, {"ids": ids})
     }
-    return [orjson.Fragment(orjson.dumps(_body(c, calls.get(c.id), audience))) for c in campaigns]
+    blocked = await dispatch_blocked_reasons(session, list({c.org_id for c in campaigns}))
+    return [
+        orjson.Fragment(orjson.dumps(_body(c, calls.get(c.id), audience, blocked)))
+        for c in campaigns
+    ]
 
 
 async def campaign_body(session: AsyncSession, campaign: models.Campaign) -> orjson.Fragment:
@@ -116,6 +121,7 @@ def _body(
     campaign: models.Campaign,
     calls: Any,
     audience: dict[tuple[uuid.UUID, int | None], orjson.Fragment],
+    blocked: dict[uuid.UUID, str] | None = None,
 ) -> dict[str, Any]:
     extra = campaign.extra_config or {}
     body: dict[str, Any] = {
@@ -151,6 +157,9 @@ def _body(
             **{key: extra.get(key) for key in EXTRA_CONFIG_FIELDS},
             **control_fields(campaign),
             "feasibility": campaign.feasibility,
+            "dispatchBlockedReason": None
+            if campaign.status == CampaignStatus.ENDED
+            else (blocked or {}).get(campaign.org_id),
         }
     )
     return _without_nulls(body)
