@@ -132,9 +132,10 @@ async def test_timeouts_after_creating_the_call_dial_no_one_twice(
             service=service,
             workers=workers,
             fake=fake,
-            webhooks=True,
+            webhooks=False,
         )
-    # Timed-out creations were found at Vapi and adopted, not placed again.
+    # Without webhooks, a timed-out creation stays unknown until its lease is recovered; it
+    # is then found at Vapi and adopted, not placed again.
     assert "adopting Vapi call" in logs
 
 
