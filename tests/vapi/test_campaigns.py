@@ -175,3 +175,44 @@ async def test_workers_killed_mid_dial_dial_no_one_twice(make_org, sessions, ser
 @pytest.fixture(autouse=True)
 def _no_simulated_defaults() -> None:
     """The org is on Vapi; nothing here uses the simulated network."""
+
+
+async def test_a_refused_key_blocks_the_org_until_a_new_key_is_given(
+    make_org, sessions, service, workers
+):
+    with run_fake_vapi(fake_config(ORG_LIMIT)) as fake:
+        org = await make_org(concurrency_limit=ORG_LIMIT)
+        await set_vapi(sessions, org.org_id, fake.url, key="revoked-key")
+        workers(CAMPAIGN_SERVICE_VAPI_WEBHOOK_BASE_URL=service).start()
+        async with httpx.AsyncClient(base_url=service) as http:
+            campaign_id = await create_campaign(http, org.headers, 20, CAMPAIGN_LIMIT)
+
+            async def blocked() -> str | None:
+                body = (await http.get(f"/campaigns/{campaign_id}", headers=org.headers)).json()
+                return body.get("dispatchBlockedReason")
+
+            reason = await wait_for(blocked, seconds=60)
+            assert "API key" in reason
+            # No customer was dialed into the error: the dials of one pass were refused
+            # (they left together), and none is sent after.
+            refused = len(fake.fake.record().post_call_requests)
+            assert 1 <= refused <= CAMPAIGN_LIMIT
+            await asyncio.sleep(1.5)
+            assert len(fake.fake.record().post_call_requests) == refused
+            assert not fake.fake.record().dials_by_number
+
+            await set_vapi(sessions, org.org_id, fake.url)  # the right key: resumes
+
+            async def ended() -> bool:
+                body = (await http.get(f"/campaigns/{campaign_id}", headers=org.headers)).json()
+                return body["status"] == "ended"
+
+            await wait_for(ended, seconds=120)
+            campaign = await http.get(f"/campaigns/{campaign_id}", headers=org.headers)
+            calls = await http.get(f"/campaigns/{campaign_id}/calls", headers=org.headers)
+        assert "dispatchBlockedReason" not in campaign.json()
+        assert campaign.json()["callsCounterEnded"] == 20
+        assert set(fake.fake.record().dials_by_number.values()) == {1}
+        for text in (campaign.text, calls.text):
+            assert VAPI_KEY not in text
+            assert "revoked-key" not in text
