@@ -15,12 +15,14 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Request
+from pydantic import Field
 
 from campaign_service.api.deps import AppSettings, Now, Session
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.calls.webhooks import apply_server_message
 from campaign_service.errors import BadRequest, Unauthorized
 from campaign_service.orgs import repository as orgs
+from campaign_service.schema_types import OutputModel
 from campaign_service.telephony.vapi_reports import verify_webhook_secret
 
 TAG = "Webhooks (extension)"
@@ -29,8 +31,17 @@ BAD_SECRET = "Missing or wrong X-Vapi-Secret for this service's Vapi server cred
 router = APIRouter(prefix="/webhooks", tags=[TAG])
 
 
+class WebhookReceived(OutputModel):
+    received: bool = Field(description="Always true: the message was accepted.")
+    applied: bool = Field(
+        description="Whether it changed a call of the org (false for other message types, "
+        "repeats, late messages and calls the org does not have)."
+    )
+
+
 @router.post(
     "/vapi/{token}",
+    response_model=WebhookReceived,
     summary="Receive Vapi server messages (extension)",
     responses={k: v for k, v in ERROR_RESPONSES.items() if k in (400, 401)},
 )
