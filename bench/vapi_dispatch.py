@@ -67,9 +67,11 @@ def _workers(url: str) -> list[subprocess.Popen[bytes]]:
         # Pacing is Vapi's concern in production; here the bench measures the engine.
         "CAMPAIGN_SERVICE_VAPI_REQUESTS_PER_SECOND": "100000",
         "CAMPAIGN_SERVICE_VAPI_REQUEST_BURST": "10000",
-        "CAMPAIGN_SERVICE_VAPI_POLL_QUIET_SECONDS": "0.2",
-        "CAMPAIGN_SERVICE_VAPI_POLL_INTERVAL": "0.2",
-        "CAMPAIGN_SERVICE_VAPI_POLL_BATCH": "1000",
+        # No webhooks here: the reconciler ends the calls, after the placements (a quiet
+        # time shorter than the placing would have its polls compete with the dials).
+        "CAMPAIGN_SERVICE_VAPI_POLL_QUIET_SECONDS": "3",
+        "CAMPAIGN_SERVICE_VAPI_POLL_INTERVAL": "0.5",
+        "CAMPAIGN_SERVICE_VAPI_POLL_BATCH": "500",
     }
     return [
         subprocess.Popen([sys.executable, "-m", "campaign_service.cli", "worker"], env=env)

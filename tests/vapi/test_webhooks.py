@@ -128,3 +128,15 @@ async def test_other_messages_are_accepted_and_ignored(client, org, sessions):
     assert [r.to_status for r in await rows(sessions, HISTORY, id=call_id)] == ["queued"]
     bad = await client.post(url, content=b"not json", headers={"content-type": "application/json"})
     assert bad.status_code == 400
+
+
+async def test_the_token_stays_out_of_the_logs(client, org, sessions, caplog):
+    token = await _token(sessions, org.org_id)
+    with caplog.at_level("INFO"):
+        await client.post(f"/webhooks/vapi/{token}", json={"message": {"type": "hang"}})
+        await client.post("/webhooks/vapi/wrong-token", json={"message": {"type": "hang"}})
+    # The service's own lines (the test's HTTP client logs its requests too).
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("campaign"))
+    assert "/webhooks/vapi/{token}" in logged
+    assert token not in logged
+    assert "wrong-token" not in logged
