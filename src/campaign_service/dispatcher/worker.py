@@ -34,6 +34,7 @@ from campaign_service.audiences import dnc_repository as dnc
 from campaign_service.calls import repository as calls
 from campaign_service.calls.repository import ClaimedCall
 from campaign_service.calls.status import CallStatus, SkipReason
+from campaign_service.db.notify import SETTINGS_CHANGED
 from campaign_service.db.session import unit_of_work
 from campaign_service.dispatcher import breaker, claims, reconciler, scheduler
 from campaign_service.dispatcher.events import StatusReportRecorder
@@ -378,11 +379,11 @@ class Dispatcher:
         return Outcome(call, provider_call_id=provider_call_id)
 
     def _notified(self, payload: str) -> None:
-        """A notice names an org whose calls or settings changed: drop its cached settings."""
+        """A notice that an org's provider settings changed: drop what is cached of them."""
         invalidate = getattr(self.provider, "invalidate", None)
-        if invalidate is not None:
+        if invalidate is not None and payload.startswith(SETTINGS_CHANGED):
             with contextlib.suppress(ValueError):
-                invalidate(uuid.UUID(payload))
+                invalidate(uuid.UUID(payload.removeprefix(SETTINGS_CHANGED)))
 
     def wake(self) -> None:
         if self._woken_at is None:

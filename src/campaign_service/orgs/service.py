@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.db.models import ApiKey, Org
-from campaign_service.db.notify import notify_dispatchers
+from campaign_service.db.notify import notify_settings_changed
 from campaign_service.errors import BadRequest, NotFound
 from campaign_service.orgs import repository
 from campaign_service.orgs.secrets import KeyRing, fingerprint
@@ -166,7 +166,7 @@ async def update_provider_settings(
     if values.get("provider", org.provider) == "vapi" and not has_key:
         raise BadRequest(f"org {org_id} has no Vapi API key; the vapi provider needs one")
     await repository.save_provider_settings(session, org_id, values)
-    await notify_dispatchers(session, org_id)
+    await notify_settings_changed(session, org_id)
     await session.refresh(org)
     return _settings_of(org, default_base_url)
 
