@@ -3,6 +3,7 @@ Retry-After is honoured, a refusal keeps Vapi's words, and a lookup that fails n
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack
 from datetime import timedelta
@@ -11,8 +12,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from campaign_service.dispatcher.reconciler import SILENT_CALL_REASON, Reconciler
 from campaign_service.dispatcher.worker import Dispatcher
-from campaign_service.fakevapi import RunningFakeVapi, run_fake_vapi
+from campaign_service.fakevapi import RunningFakeVapi, Timings, run_fake_vapi
 from campaign_service.telephony.factory import RoutingProvider
 from campaign_service.telephony.instant import InstantProvider
 from tests.conftest import campaign_body
@@ -99,3 +101,32 @@ async def test_a_failed_lookup_never_dials(vapi_setup, sessions, clock):
     assert call.provider_call_id == fake.fake.record().calls[0]["id"]
     assert len(fake.fake.record().post_call_requests) == 1
     assert set(fake.fake.record().dials_by_number.values()) == {1}
+
+
+async def test_the_reconciler_follows_a_call_and_ends_a_silent_one(vapi_setup, sessions, clock):
+    stuck = Timings(queued_seconds=0.01, ring_seconds=(0.01, 0.01), talk_seconds=(600, 600))
+    dispatcher, _, campaign_id = await vapi_setup(timings=stuck)
+    await dispatcher.tick()
+    settings = dispatcher.settings.model_copy(
+        update={"vapi_poll_quiet_seconds": 60, "vapi_silent_call_seconds": 3600}
+    )
+    reconciler = Reconciler(
+        sessions=sessions,
+        provider=dispatcher.provider,
+        sink=dispatcher.events,
+        settings=settings,
+        clock=clock,
+    )
+    assert await reconciler.pass_once() == 0  # heard of just now (placed)
+    await asyncio.sleep(0.2)  # Vapi: queued -> ringing -> in-progress
+    clock.advance(seconds=61)
+    assert await reconciler.pass_once() == 1
+    (call,) = await rows(sessions, CALL, c=campaign_id)
+    assert call.status == "in-progress"
+    assert call.polled_at == clock()
+    assert await reconciler.pass_once() == 0  # asked just now
+    clock.advance(seconds=3600)
+    assert await reconciler.pass_once() == 1
+    (call,) = await rows(sessions, CALL, c=campaign_id)
+    assert call.status == "ended"
+    assert call.ended_reason == SILENT_CALL_REASON
