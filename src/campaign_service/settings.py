@@ -180,6 +180,39 @@ class Settings(BaseSettings):
         ge=1,
         description="Requests an org may send to Vapi at once before the per-second rate applies.",
     )
+    vapi_webhook_base_url: str | None = Field(
+        default=None,
+        description="This service's public URL as Vapi reaches it; when set, every call placed "
+        "through Vapi carries its org's webhook URL (`assistantOverrides.server.url`).",
+    )
+    vapi_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="When set, Vapi's server messages must carry it in `X-Vapi-Secret` (the "
+        "secret of the Vapi server credential) besides the org's webhook token.",
+    )
+    vapi_poll_quiet_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="The reconciler asks Vapi about a placed call not heard of for this long.",
+    )
+    vapi_poll_interval: float = Field(
+        default=5.0, gt=0, description="Seconds between the reconciler's passes."
+    )
+    vapi_poll_batch: int = Field(
+        default=50, ge=1, description="Calls the reconciler asks Vapi about per pass, at most."
+    )
+    vapi_silent_call_seconds: float = Field(
+        default=3 * 3600.0,
+        gt=0,
+        description="A placed call Vapi has not reported ended this long after it was placed is "
+        "ended with endedReason `call.in-progress.error-vapifault-worker-died`.",
+    )
+    org_settings_cache_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a dispatcher keeps an org's provider settings without a change "
+        "notice (a change made with `org update` reaches it at once).",
+    )
     secret_keys: SecretStr | None = Field(
         default=None,
         description="Comma-separated Fernet keys that encrypt stored Vapi API keys: the first "

@@ -12,7 +12,9 @@ import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,12 +23,83 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaign_service.calls.ended_reasons import ENDED_REASONS
 from campaign_service.calls.status import CallStatus, is_forward
+from campaign_service.fakevapi import (
+    FakeOrg,
+    FakeVapiConfig,
+    RunningFakeVapi,
+    Timings,
+    run_fake_vapi,
+)
+from campaign_service.settings import Settings
 from campaign_service.telephony.base import NoCapacity, PlaceCallRequest, StatusReport
 from campaign_service.telephony.instant import InstantProvider
 from campaign_service.telephony.simulated import SimulatedProvider, SimulationConfig
+from campaign_service.telephony.vapi import OrgVapi, VapiProvider
+from campaign_service.timeutil import utcnow
 from tests.conftest import FakeClock
 
-PROVIDERS = ["instant", "simulated"]
+PROVIDERS = ["instant", "simulated", "vapi"]
+VAPI_KEY = "conformance-key"
+
+
+class EngineLikeVapi:
+    """The Vapi provider as the engine drives it: a repeated attempt at a call carries the
+    start of its first attempt (`previous_attempt_at`, from the call's `last_attempt_at`), and
+    what Vapi says afterwards is learned by asking it (the reconciler's `poll_call`)."""
+
+    def __init__(self, fake: RunningFakeVapi) -> None:
+        self.fake = fake
+        self.provider = VapiProvider(settings=Settings(), credentials=self._credentials)
+        self.first_attempt: dict[str, datetime] = {}
+        self.placed: dict[uuid.UUID, str] = {}
+        self.last_status: dict[uuid.UUID, CallStatus] = {}
+
+    async def _credentials(self, org_id: uuid.UUID) -> OrgVapi:
+        return OrgVapi(api_key=VAPI_KEY, base_url=self.fake.url)
+
+    def _as_engine_sends(self, request: PlaceCallRequest) -> PlaceCallRequest:
+        first = self.first_attempt.get(request.idempotency_key)
+        if first is None:
+            self.first_attempt[request.idempotency_key] = utcnow()
+            return request
+        return replace(request, previous_attempt_at=first)
+
+    async def start(self, sink: Any) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self.provider.stop()
+
+    async def place_call(self, request: PlaceCallRequest) -> str:
+        try:
+            provider_call_id = await self.provider.place_call(self._as_engine_sends(request))
+        except NoCapacity:
+            # Nothing was placed: the engine forgets the attempt (release clears it).
+            self.first_attempt.pop(request.idempotency_key, None)
+            raise
+        self.placed[request.call_id] = provider_call_id
+        return provider_call_id
+
+    async def find_call(self, request: PlaceCallRequest) -> str | None:
+        if request.idempotency_key not in self.first_attempt:
+            return None  # the engine never made an attempt: nothing to look for
+        first = self.first_attempt[request.idempotency_key]
+        return await self.provider.find_call(replace(request, previous_attempt_at=first))
+
+    async def poll(self, sink: Any) -> None:
+        """Ask about every placed call; pass on what changed (the engine drops repeats)."""
+        for call_id, provider_call_id in self.placed.items():
+            last = self.last_status.get(call_id)
+            if last is CallStatus.ENDED:
+                continue
+            report = await self.provider.poll_call(uuid.uuid4(), call_id, provider_call_id)
+            if report is not None and report.status is not last:
+                self.last_status[call_id] = report.status
+                await sink([report])
+
+    def dials(self, request: PlaceCallRequest) -> int:
+        calls = self.fake.fake.record().calls
+        return sum(1 for c in calls if c["callId"] == str(request.call_id) and not c["blocked"])
 
 
 @dataclass
@@ -47,6 +120,10 @@ class Harness:
             for _ in range(int(seconds)):
                 self.clock.advance(seconds=1)
                 await self.provider.deliver_due(self.sink)
+        elif isinstance(self.provider, EngineLikeVapi):
+            for _ in range(20):
+                await asyncio.sleep(0.05)
+                await self.provider.poll(self.sink)
         else:
             for _ in range(50):
                 await asyncio.sleep(0.01)
@@ -55,6 +132,8 @@ class Harness:
         """How many calls the network really made for this request's key."""
         if isinstance(self.provider, InstantProvider):
             return 1 if request.idempotency_key in self.provider.placed else 0
+        if isinstance(self.provider, EngineLikeVapi):
+            return self.provider.dials(request)
         assert self.sessions is not None
         async with self.sessions() as session:
             count = await session.execute(
@@ -69,10 +148,20 @@ async def make_harness(
     request: pytest.FixtureRequest, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> AsyncIterator[Any]:
     started: list[Harness] = []
+    fakes = ExitStack()
 
     async def factory(*, capacity: int | None = None) -> Harness:
         if request.param == "instant":
             harness = Harness(InstantProvider(max_active_calls=capacity))
+        elif request.param == "vapi":
+            config = FakeVapiConfig(
+                orgs=(FakeOrg(VAPI_KEY, concurrency_limit=capacity or 100),),
+                timings=Timings(
+                    queued_seconds=0.01, ring_seconds=(0.01, 0.02), talk_seconds=(0.01, 0.05)
+                ),
+                seed=3,
+            )
+            harness = Harness(EngineLikeVapi(fakes.enter_context(run_fake_vapi(config))))
         else:
             config = SimulationConfig(
                 ring_seconds=(1, 2), talk_seconds=(2, 5), seed=3, max_active_calls=capacity
@@ -87,6 +176,7 @@ async def make_harness(
     yield factory
     for harness in started:
         await harness.provider.stop()
+    fakes.close()
 
 
 def place_request(**changes: Any) -> PlaceCallRequest:

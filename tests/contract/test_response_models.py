@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from sqlalchemy import text
 from starlette.types import Receive, Scope, Send
 
 from campaign_service.observability.http import route_template
@@ -147,6 +148,9 @@ async def test_every_operation_answers_what_its_response_model_says(
     await s.check("DELETE", "/dnc/%2B14155550100")
     await s.check("GET", "/health")
     await s.check("GET", "/ready")
+    async with app.state.sessions() as session:
+        token = (await session.execute(text("SELECT webhook_token FROM orgs LIMIT 1"))).scalar()
+    await s.check("POST", f"/webhooks/vapi/{token}", json={"message": {"type": "hang"}})
 
     documented = {
         (method, path)

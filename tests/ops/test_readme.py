@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,7 @@ SH_BLOCKS = {
     "With Vapi's Python SDK": SYNTAX,  # pip from the index; the test extra has the SDK
     "Per-org provider settings and Vapi keys": SYNTAX,  # needs an org and a key file
     "A fake Vapi for local runs": SYNTAX,  # a server that runs until stopped
+    "Real calls through Vapi": RUN,  # on free ports (test_the_vapi_local_run_ends_every_call)
     "Audiences: CSV import, do-not-call, export (extensions)": SYNTAX,  # needs the user's files
     "Development": SYNTAX,
 }
@@ -215,3 +217,22 @@ def test_the_reset_snippet_empties_the_embedded_database(passable_tmp: Path) -> 
     assert json.loads(output)["pgdata"] == str(pgdata)
     assert not pgdata.exists()
     assert (tmp_path / "data").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_vapi_local_run_ends_every_call(database_url: str, tmp_path: Path) -> None:
+    cwd, env = pasted_shell(tmp_path)
+    env["DATABASE_URL"] = database_url
+    (block,) = sh_blocks("Real calls through Vapi")
+    assert "127.0.0.1:8000" in block
+    assert "127.0.0.1:8111" in block
+    code = block.replace("8000", str(_free_port())).replace("8111", str(_free_port()))
+    output = run_pasted(code, cwd, env).splitlines()
+    assert output[-2] == "5"
+    dials = json.loads(output[-1].replace("'", '"'))
+    assert dials == {f"+1415555010{i}": 1 for i in range(1, 6)}

@@ -19,7 +19,15 @@ from campaign_service.api.errors import install_error_handlers
 from campaign_service.api.header_limit import HeaderLimitMiddleware
 from campaign_service.api.idempotency import install_idempotency
 from campaign_service.api.openapi import install_openapi
-from campaign_service.api.routes import audiences, campaigns, campaigns_v2, dnc, health, metrics
+from campaign_service.api.routes import (
+    audiences,
+    campaigns,
+    campaigns_v2,
+    dnc,
+    health,
+    metrics,
+    webhooks,
+)
 from campaign_service.api.strict_json import StrictJsonRoute
 from campaign_service.api.trailing_slash import TrailingSlashMiddleware
 from campaign_service.console.routes import install_console
@@ -78,6 +86,11 @@ TAGS = [
         "name": dnc.TAG,
         "description": "Extension (not in Vapi's API): numbers the organization must never call, "
         "checked when each call is about to be dialed.",
+    },
+    {
+        "name": webhooks.TAG,
+        "description": "Extension (not in Vapi's API): where Vapi sends its server messages "
+        "(status updates and end-of-call reports) for the calls this service places.",
     },
     {"name": "Operations", "description": "Health and readiness probes, Prometheus metrics."},
 ]
@@ -163,6 +176,7 @@ def create_app(
     app.include_router(campaigns_v2.router)
     app.include_router(audiences.router)
     app.include_router(dnc.router)
+    app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     install_docs(app)

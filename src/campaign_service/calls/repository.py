@@ -57,6 +57,8 @@ class ClaimedCall:
     campaign_running: bool = True
     # Set when a check right before the dial screened the call out (it must not be dialed).
     screened: SkipReason | None = None
+    # When the earliest earlier attempt whose outcome is unknown started (None if none).
+    previous_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -194,10 +196,14 @@ async def running_campaigns_for_claim(
 
 async def lock_org_for_claim(session: AsyncSession, *, org_id: uuid.UUID) -> int | None:
     """Lock the org's row (claims for one org are serialised); its concurrency limit, or None
-    when another dispatcher is claiming for it right now."""
+    when another dispatcher is claiming for it right now or its dispatch is blocked (the
+    provider refused its credentials)."""
     row = (
         await session.execute(
-            text("SELECT concurrency_limit FROM orgs WHERE id = :org FOR UPDATE SKIP LOCKED"),
+            text(
+                "SELECT concurrency_limit FROM orgs WHERE id = :org"
+                " AND dispatch_blocked_reason IS NULL FOR UPDATE SKIP LOCKED"
+            ),
             {"org": org_id},
         )
     ).one_or_none()
@@ -246,6 +252,7 @@ def _claimed(rows: Sequence[Any]) -> list[ClaimedCall]:
                 squad_id=r.squad_id,
                 extra_config=r.extra_config or {},
                 campaign_running=r.campaign_running,
+                previous_attempt_at=getattr(r, "previous_attempt_at", None),
             )
             for r in rows
         ),
@@ -263,17 +270,26 @@ async def _lease(
     lease_until: datetime,
 ) -> list[ClaimedCall]:
     """Lease the calls `picked_sql` selects. The attempt (attempts + 1, lease) is committed
-    before the provider is called, so a crash mid-dial leaves a visible, recoverable trace."""
+    before the provider is called, so a crash mid-dial leaves a visible, recoverable trace.
+    `last_attempt_at` keeps the start of the earliest attempt whose outcome is still unknown
+    (a release, which proves nothing was placed, clears it); each call comes back with its
+    value from before this attempt (read from the statement's snapshot, which the update does
+    not change): a provider looks for calls created since then before it dials again."""
     rows = await session.execute(
         text(
             f"""
             WITH picked AS ({picked_sql}), k AS (
                 UPDATE calls SET lease_owner = :owner, lease_expires_at = :until,
-                                 attempts = attempts + 1, updated_at = :now
+                                 attempts = attempts + 1,
+                                 last_attempt_at = COALESCE(last_attempt_at, :now),
+                                 updated_at = :now
                 WHERE id IN (SELECT id FROM picked)
                 RETURNING *
             )
-            SELECT {_CLAIM_COLUMNS} FROM k JOIN campaigns c ON c.id = k.campaign_id
+            SELECT {_CLAIM_COLUMNS},
+                   (SELECT o.last_attempt_at FROM calls o WHERE o.id = k.id)
+                       AS previous_attempt_at
+            FROM k JOIN campaigns c ON c.id = k.campaign_id
             """
         ),
         {**params, "owner": owner, "now": now, "until": lease_until},
@@ -332,7 +348,8 @@ _RELEASE = text(
         ORDER BY k.id FOR UPDATE OF k FOR SHARE OF c
     ), released AS (
         UPDATE calls k SET lease_owner = NULL, lease_expires_at = NULL,
-                           next_attempt_at = :retry_at, updated_at = :now
+                           next_attempt_at = :retry_at, last_attempt_at = NULL,
+                           updated_at = :now
         FROM target t WHERE k.id = t.id AND t.campaign_status = '{RUNNING}'
         RETURNING k.id
     ), ended AS (
@@ -464,30 +481,50 @@ _APPLY = text(
     WITH report AS (
         SELECT * FROM unnest(CAST(:call_ids AS uuid[]), CAST(:statuses AS text[]),
                              CAST(:reasons AS text[]), CAST(:ats AS timestamptz[]),
-                             CAST(:provider_call_ids AS text[]))
-                      AS e(call_id, status, reason, at, provider_call_id)
+                             CAST(:provider_call_ids AS text[]),
+                             CAST(:provider_errors AS text[]), CAST(:costs AS float8[]),
+                             CAST(:end_reports AS text[]), CAST(:heard AS boolean[]))
+                      AS e(call_id, status, reason, at, provider_call_id, provider_error, cost,
+                           end_report, heard)
     ), current AS (
         -- Lock in ID order so two batches touching the same calls cannot deadlock.
         SELECT c.id, c.status FROM calls c JOIN report ON report.call_id = c.id
         ORDER BY c.id FOR UPDATE OF c
-    ), changed AS (
+    ), moves AS (
+        SELECT report.*, current.status AS from_status,
+               {p.rank("current.status")} < {p.rank("report.status")} AS advances
+        FROM report JOIN current ON current.id = report.call_id
+    ), written AS (
+        -- A report that does not move its call forward still keeps what the provider said
+        -- (an end-of-call report arriving after the call was already reported ended).
         UPDATE calls AS c SET
-            status = report.status,
-            ended_reason = CASE WHEN report.status = '{ENDED}' THEN report.reason
+            status = CASE WHEN m.advances THEN m.status ELSE c.status END,
+            ended_reason = CASE WHEN m.advances AND m.status = '{ENDED}' THEN m.reason
                                 ELSE c.ended_reason END,
-            ended_at = CASE WHEN report.status = '{ENDED}' THEN report.at ELSE c.ended_at END,
-            started_at = CASE WHEN report.status = '{ENDED}' AND c.status = '{SCHEDULED}'
-                              THEN c.started_at ELSE COALESCE(c.started_at, report.at) END,
-            provider_call_id = COALESCE(report.provider_call_id, c.provider_call_id),
-            lease_owner = NULL,
-            lease_expires_at = NULL,
-            next_attempt_at = NULL,
+            ended_at = CASE WHEN m.advances AND m.status = '{ENDED}' THEN m.at
+                            ELSE c.ended_at END,
+            started_at = CASE WHEN NOT m.advances THEN c.started_at
+                              WHEN m.status = '{ENDED}' AND c.status = '{SCHEDULED}'
+                              THEN c.started_at ELSE COALESCE(c.started_at, m.at) END,
+            provider_call_id = CASE WHEN m.advances
+                                    THEN COALESCE(m.provider_call_id, c.provider_call_id)
+                                    ELSE COALESCE(c.provider_call_id, m.provider_call_id) END,
+            lease_owner = CASE WHEN m.advances THEN NULL ELSE c.lease_owner END,
+            lease_expires_at = CASE WHEN m.advances THEN NULL ELSE c.lease_expires_at END,
+            next_attempt_at = CASE WHEN m.advances THEN NULL ELSE c.next_attempt_at END,
+            provider_error = COALESCE(m.provider_error, c.provider_error),
+            cost = COALESCE(m.cost, c.cost),
+            end_report = COALESCE(CAST(m.end_report AS jsonb), c.end_report),
+            reported_at = CASE WHEN m.heard THEN :now ELSE c.reported_at END,
             updated_at = :now
-        FROM report, current
-        WHERE c.id = report.call_id AND current.id = c.id
-          AND {p.rank("current.status")} < {p.rank("report.status")}
-        RETURNING c.id, c.campaign_id, c.org_id, current.status AS from_status,
-                  report.status AS to_status, report.reason
+        FROM moves m
+        WHERE c.id = m.call_id
+          AND (m.advances OR m.heard OR m.provider_error IS NOT NULL OR m.cost IS NOT NULL
+               OR m.end_report IS NOT NULL)
+        RETURNING c.id, c.campaign_id, c.org_id, m.from_status, m.status AS to_status,
+                  m.reason, m.advances
+    ), changed AS (
+        SELECT * FROM written WHERE advances
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
@@ -527,6 +564,13 @@ async def apply_status_reports(
                 "reasons": [r.ended_reason for r in batch],
                 "ats": [r.occurred_at or now for r in batch],
                 "provider_call_ids": [r.provider_call_id for r in batch],
+                "provider_errors": [r.provider_error for r in batch],
+                "costs": [r.cost for r in batch],
+                "end_reports": [
+                    None if r.end_report is None else orjson.dumps(r.end_report).decode()
+                    for r in batch
+                ],
+                "heard": [r.heard for r in batch],
                 "source": source,
                 "now": now,
                 "retry_reasons": _RETRY_REASONS,
@@ -743,3 +787,71 @@ async def restart_capacity_clock(
         ),
         {"c": campaign_id, "now": now},
     )
+
+
+# ---- following placed calls at the provider ----
+
+
+async def calls_by_provider_ids(
+    session: AsyncSession, *, org_id: uuid.UUID, wanted: Sequence[tuple[str, uuid.UUID | None]]
+) -> dict[str, uuid.UUID]:
+    """Our call for each (provider call ID, tagged call ID) the provider reported, within one
+    org: matched by the provider call ID, or, before that ID is stored (a report can overtake
+    the answer to the dial), by the tag on a call of this org that has no provider call ID."""
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        text(
+            """
+            SELECT w.provider_call_id AS wanted, k.id FROM unnest(
+                CAST(:provider_ids AS text[]), CAST(:tags AS uuid[])) AS w(provider_call_id, tag)
+            JOIN calls k ON k.org_id = :org
+             AND (k.provider_call_id = w.provider_call_id
+                  OR (k.provider_call_id IS NULL AND k.id = w.tag))
+            """
+        ),
+        {"org": org_id, "provider_ids": [w[0] for w in wanted], "tags": [w[1] for w in wanted]},
+    )
+    return {r.wanted: r.id for r in rows}
+
+
+@dataclass(frozen=True)
+class PolledCall:
+    """A placed call the reconciler asks its provider about."""
+
+    call_id: uuid.UUID
+    org_id: uuid.UUID
+    provider_call_id: str
+    placed_at: datetime | None
+
+
+async def take_calls_to_poll(
+    session: AsyncSession,
+    *,
+    providers: Sequence[str],
+    quiet_since: datetime,
+    now: datetime,
+    limit: int,
+) -> list[PolledCall]:
+    """Placed calls of orgs on these providers that have not ended and that the provider has
+    not been heard of (nor asked about) since `quiet_since`; stamps them polled now, so
+    several dispatchers share the work."""
+    rows = await session.execute(
+        text(
+            f"""
+            WITH due AS (
+                SELECT k.id FROM calls k JOIN orgs o ON o.id = k.org_id
+                WHERE k.provider_call_id IS NOT NULL AND {p.is_open("k")}
+                  AND NOT {p.status_is("k.status", CallStatus.SCHEDULED)}
+                  AND o.provider = ANY(:providers)
+                  AND GREATEST(k.reported_at, k.polled_at, k.started_at) < :quiet
+                ORDER BY GREATEST(k.reported_at, k.polled_at, k.started_at)
+                LIMIT :limit FOR UPDATE OF k SKIP LOCKED
+            )
+            UPDATE calls k SET polled_at = :now FROM due WHERE k.id = due.id
+            RETURNING k.id, k.org_id, k.provider_call_id, k.started_at
+            """
+        ),
+        {"providers": list(providers), "quiet": quiet_since, "now": now, "limit": limit},
+    )
+    return [PolledCall(r.id, r.org_id, r.provider_call_id, r.started_at) for r in rows]

@@ -50,6 +50,24 @@ class CallDetails(OutputModel):
         description="Extension: for a waiting call, when it may be placed next (the opening "
         "of its calling hours, its retry time, or a retry after a provider without capacity).",
     )
+    providerCallId: str | None = Field(
+        default=None,
+        description="Extension: the telephony provider's ID of the call (Vapi's call id for "
+        "an org on the `vapi` provider), once placed.",
+    )
+    providerError: str | None = Field(
+        default=None,
+        description="Extension: the provider's own words when it refused to place the call "
+        "(the call then ended with the closest endedReason).",
+    )
+    cost: float | None = Field(
+        default=None, description="Extension: the call's cost as the provider reported it."
+    )
+    endOfCallReport: dict[str, Any] | None = Field(
+        default=None,
+        description="Extension: the useful fields of Vapi's end-of-call report (startedAt, "
+        "endedAt, cost, summary, analysis, recordingUrl, endedReason as Vapi gave it).",
+    )
     startedAt: Timestamp | None = Field(
         default=None, description="When the call was placed with the telephony provider."
     )

@@ -428,6 +428,13 @@ class Campaign(OutputModel):
     )
     pauseReason: str | None = Field(default=None, description=PAUSE_FIELDS["pauseReason"])
     resumedAt: Timestamp | None = Field(default=None, description=PAUSE_FIELDS["resumedAt"])
+    dispatchBlockedReason: str | None = Field(
+        default=None,
+        description="Extension: why no call of the campaign is being placed, when its "
+        "organization's telephony provider refused its credentials (for Vapi, a 401 or 403 "
+        "with the org's API key). A new key (`org update --vapi-api-key-file`) clears it "
+        "and dispatch resumes. Absent otherwise.",
+    )
     feasibility: Feasibility | None = Field(
         default=None,
         description="Extension: the estimate made at creation of whether the campaign can "

@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Computed,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -60,6 +61,10 @@ class Org(Base):
             "replace(((gen_random_uuid())::text || (gen_random_uuid())::text), '-'::text, ''::text)"
         ),
     )
+    # Set when the provider refused the org's credentials: its calls are not dispatched, and
+    # its campaigns show the reason, until a new key is given.
+    dispatch_blocked_reason: Mapped[str | None] = mapped_column(Text)
+    dispatch_blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("concurrency_limit >= 1", name="concurrency_limit_positive"),
@@ -179,6 +184,15 @@ class Call(Base):
     # When this waiting call began to wait for a free slot, if later than its campaign's
     # start: its retry time, the opening of its calling hours, the campaign's resume.
     capacity_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Provider follow-up: when the latest dial attempt whose outcome is not yet known started
+    # (cleared when it is known to have placed nothing), when the provider last reported on the
+    # call, when the reconciler last asked it; its refusal text, the cost and end-of-call report.
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    polled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    provider_error: Mapped[str | None] = mapped_column(Text)
+    cost: Mapped[float | None] = mapped_column(Float)
+    end_report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # The call's entry in its campaign's `calls` map, rendered by PostgreSQL on every write
     # of the row (migration 0601 defines call_document), so reads join stored text.
     document: Mapped[str | None] = mapped_column(

@@ -16,3 +16,14 @@ _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 async def notify_dispatchers(session: AsyncSession, org_id: uuid.UUID) -> None:
     """Wake the dispatchers when this transaction commits (delivered once per payload)."""
     await session.execute(_NOTIFY, {"channel": DISPATCH_CHANNEL, "payload": str(org_id)})
+
+
+SETTINGS_CHANGED = "settings:"
+
+
+async def notify_settings_changed(session: AsyncSession, org_id: uuid.UUID) -> None:
+    """Wake the dispatchers at commit and tell them this org's provider settings changed (they
+    drop what they cached of them)."""
+    await session.execute(
+        _NOTIFY, {"channel": DISPATCH_CHANNEL, "payload": f"{SETTINGS_CHANGED}{org_id}"}
+    )

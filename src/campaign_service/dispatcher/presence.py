@@ -33,9 +33,16 @@ BACKOFF_SECONDS = (0.2, 10.0)  # first retry, longest wait
 
 
 class Presence:
-    def __init__(self, engine: AsyncEngine, *, on_notify: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        on_notify: Callable[[], None],
+        on_payload: Callable[[str], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.on_notify = on_notify
+        self.on_payload = on_payload
         self.owner: str | None = None
         self._host, self._pid = socket.gethostname(), os.getpid()
         self._lost = asyncio.Event()
@@ -71,6 +78,11 @@ class Presence:
                 log.warning("dispatcher connection lost; reconnecting")
                 metrics.DISPATCHER_RECONNECTS.inc()
 
+    def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        if self.on_payload is not None:
+            self.on_payload(payload)
+        self.on_notify()
+
     async def _connect(self) -> Any:
         connection = await self.engine.connect()
         try:
@@ -80,7 +92,7 @@ class Presence:
             self._lost.clear()
             driver.add_termination_listener(lambda *_: self._lost.set())
             owner = await liveness.register(driver, host=self._host, pid=self._pid)
-            await driver.add_listener(DISPATCH_CHANNEL, lambda *_: self.on_notify())
+            await driver.add_listener(DISPATCH_CHANNEL, self._heard)
         except BaseException:
             await connection.invalidate()
             raise

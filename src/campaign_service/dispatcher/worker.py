@@ -34,16 +34,19 @@ from campaign_service.audiences import dnc_repository as dnc
 from campaign_service.calls import repository as calls
 from campaign_service.calls.repository import ClaimedCall
 from campaign_service.calls.status import CallStatus, SkipReason
+from campaign_service.db.notify import SETTINGS_CHANGED
 from campaign_service.db.session import unit_of_work
-from campaign_service.dispatcher import breaker, claims, scheduler
+from campaign_service.dispatcher import breaker, claims, reconciler, scheduler
 from campaign_service.dispatcher.events import StatusReportRecorder
 from campaign_service.dispatcher.presence import Presence
 from campaign_service.observability import metrics
+from campaign_service.orgs import repository as org_repository
 from campaign_service.settings import Settings
 from campaign_service.telephony.base import (
     CallRejected,
     NoCapacity,
     PlaceCallRequest,
+    ProviderAuthFailed,
     StatusReport,
     TelephonyProvider,
     deep_merge,
@@ -94,6 +97,11 @@ class Outcome:
     rejected_reason: str | None = None
     give_back: bool = False
     screened_out: SkipReason | None = None
+    # The provider's refusal text (kept on the call), the wait it asked for before a retry,
+    # and why the org can dial no more (its credentials were refused).
+    provider_error: str | None = None
+    retry_after: float | None = None
+    blocked_reason: str | None = None
 
 
 def place_request(call: ClaimedCall) -> PlaceCallRequest:
@@ -117,6 +125,7 @@ def place_request(call: ClaimedCall) -> PlaceCallRequest:
             extra.get("squadOverrides") or {}, customer.get("squadOverrides") or {}
         ),
         attempt=call.attempts,
+        previous_attempt_at=call.previous_attempt_at,
     )
 
 
@@ -265,6 +274,8 @@ class Dispatcher:
         retry_at = now + timedelta(seconds=jittered(self.settings.capacity_retry_seconds))
         reports: list[StatusReport] = []
         retry: list[ClaimedCall] = []
+        waits: dict[uuid.UUID, datetime] = {}
+        blocked: dict[uuid.UUID, str] = {}
         screened: list[tuple[uuid.UUID, SkipReason]] = []
         for outcome in outcomes:
             if outcome is None:
@@ -289,20 +300,30 @@ class Dispatcher:
                         CallStatus.ENDED,
                         ended_reason=outcome.rejected_reason,
                         occurred_at=now,
+                        provider_error=outcome.provider_error,
                     )
                 )
             else:
                 retry.append(outcome.call)
+                if outcome.blocked_reason is not None:
+                    blocked.setdefault(outcome.call.org_id, outcome.blocked_reason)
+                if outcome.retry_after is not None:
+                    waits[outcome.call.call_id] = max(
+                        retry_at, now + timedelta(seconds=outcome.retry_after)
+                    )
         report.retried = len(retry)
         async with unit_of_work(self.sessions) as session:
             await calls.apply_status_reports(session, reports, source="dispatcher", now=now)
-            await calls.release_for_retry(
-                session,
-                call_ids=[call.call_id for call in retry],
-                owner=owner,
-                retry_at=retry_at,
-                now=now,
-            )
+            for when in {waits.get(call.call_id, retry_at) for call in retry}:
+                await calls.release_for_retry(
+                    session,
+                    call_ids=[c.call_id for c in retry if waits.get(c.call_id, retry_at) == when],
+                    owner=owner,
+                    retry_at=when,
+                    now=now,
+                )
+            for org_id, reason in blocked.items():
+                await org_repository.block_dispatch(session, org_id, reason=reason, now=now)
             await calls.end_screened_calls(session, screened=screened, owner=owner, now=now)
         report.screened += len(screened)
         metrics.CALLS_PLACED.inc(report.placed)
@@ -316,16 +337,29 @@ class Dispatcher:
         async with self._dial_slots:
             try:
                 provider_call_id = await self.provider.place_call(place_request(call))
-            except NoCapacity:
-                return Outcome(call, give_back=True)
+            except NoCapacity as exc:
+                return Outcome(call, give_back=True, retry_after=exc.retry_after)
             except CallRejected as exc:
-                return Outcome(call, rejected_reason=exc.ended_reason)
+                return Outcome(
+                    call, rejected_reason=exc.ended_reason, provider_error=exc.provider_error
+                )
+            except ProviderAuthFailed as exc:
+                log.error("org %s: dispatch blocked: %s", call.org_id, exc)
+                if call.previous_attempt_at is not None:
+                    # An earlier attempt may have dialed: keep the lease (and what it knows).
+                    await self._block_org(call.org_id, str(exc))
+                    return None
+                return Outcome(call, give_back=True, blocked_reason=str(exc))
             except Exception:
                 # Unknown outcome: keep the lease; when it expires the call is placed again
                 # with the same idempotency key.
                 log.exception("placing call %s failed; its lease will be recovered", call.call_id)
                 return None
             return Outcome(call, provider_call_id=provider_call_id)
+
+    async def _block_org(self, org_id: uuid.UUID, reason: str) -> None:
+        async with unit_of_work(self.sessions) as session:
+            await org_repository.block_dispatch(session, org_id, reason=reason, now=self.clock())
 
     async def _adopt_or_drop(self, call: ClaimedCall) -> Outcome | None:
         """A call recovered from a dead dispatcher after its campaign ended, or screened out
@@ -343,6 +377,13 @@ class Dispatcher:
                 return Outcome(call, screened_out=call.screened)
             return Outcome(call, give_back=True)
         return Outcome(call, provider_call_id=provider_call_id)
+
+    def _notified(self, payload: str) -> None:
+        """A notice that an org's provider settings changed: drop what is cached of them."""
+        invalidate = getattr(self.provider, "invalidate", None)
+        if invalidate is not None and payload.startswith(SETTINGS_CHANGED):
+            with contextlib.suppress(ValueError):
+                invalidate(uuid.UUID(payload.removeprefix(SETTINGS_CHANGED)))
 
     def wake(self) -> None:
         if self._woken_at is None:
@@ -364,8 +405,16 @@ class Dispatcher:
         stopping = asyncio.Event()
         presence_task = None
         if engine is not None:
-            self.presence = Presence(engine, on_notify=self.wake)
+            self.presence = Presence(engine, on_notify=self.wake, on_payload=self._notified)
             presence_task = asyncio.create_task(self.presence.run(stopping), name="presence")
+        reconciler_task = reconciler.start(
+            sessions=self.sessions,
+            provider=self.provider,
+            sink=self.events,
+            settings=self.settings,
+            clock=self.clock,
+            stopping=stopping,
+        )
         last_maintenance = -math.inf
         try:
             while not self._stopping:
@@ -385,6 +434,9 @@ class Dispatcher:
                     await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
             stopping.set()
+            if reconciler_task is not None:
+                with contextlib.suppress(Exception):
+                    await reconciler_task
             if presence_task is not None:
                 with contextlib.suppress(Exception):
                     await presence_task

@@ -61,6 +61,10 @@ def incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
+# Paths whose parameters are credentials: logged as their template.
+SECRET_PATHS = ("/webhooks/",)
+
+
 def route_template(scope: Scope, path: str) -> str:
     """The matched route's path template (`/campaigns/{id}`), never the raw path.
 
@@ -140,6 +144,8 @@ class RequestObservabilityMiddleware:
         self, scope: Scope, path: str, status: int, seconds: float, request_id: str
     ) -> None:
         method, route = scope["method"], route_template(scope, path)
+        if route.startswith(SECRET_PATHS):
+            path = route  # the path carries a credential (an org's webhook token)
         self.metrics.requests.labels(method, route, str(status)).inc()
         self.metrics.latency.labels(method, route).observe(seconds)
         duration_ms = round(seconds * 1000, 2)

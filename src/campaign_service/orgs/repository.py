@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -50,3 +51,24 @@ async def lock_encrypted_vapi_keys(session: AsyncSession) -> Sequence[tuple[uuid
 async def save_encrypted_vapi_key(session: AsyncSession, org_id: uuid.UUID, token: str) -> None:
     stmt = update(Org).where(Org.id == org_id).values(vapi_api_key_encrypted=token)
     await session.execute(stmt)
+
+
+async def block_dispatch(
+    session: AsyncSession, org_id: uuid.UUID, *, reason: str, now: datetime
+) -> None:
+    """Stop dispatching the org's calls (kept: the first reason and when it was given)."""
+    stmt = (
+        update(Org)
+        .where(Org.id == org_id, Org.dispatch_blocked_reason.is_(None))
+        .values(dispatch_blocked_reason=reason, dispatch_blocked_at=now)
+    )
+    await session.execute(stmt)
+
+
+async def dispatch_blocked_reasons(
+    session: AsyncSession, org_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    stmt = select(Org.id, Org.dispatch_blocked_reason).where(
+        Org.id.in_(list(org_ids)), Org.dispatch_blocked_reason.is_not(None)
+    )
+    return {row[0]: str(row[1]) for row in (await session.execute(stmt)).all()}

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.db.models import ApiKey, Org
+from campaign_service.db.notify import notify_settings_changed
 from campaign_service.errors import BadRequest, NotFound
 from campaign_service.orgs import repository
 from campaign_service.orgs.secrets import KeyRing, fingerprint
@@ -155,6 +156,9 @@ async def update_provider_settings(
         key = _checked_api_key(vapi_api_key)
         values["vapi_api_key_encrypted"] = keys().encrypt(key)
         values["vapi_api_key_fingerprint"] = fingerprint(key)
+        # A new key lifts a block the old one caused; the dispatchers are woken at commit.
+        values["dispatch_blocked_reason"] = None
+        values["dispatch_blocked_at"] = None
     org = await repository.lock_org(session, org_id)
     if org is None:
         raise NotFound(f"org {org_id} not found")
@@ -162,6 +166,7 @@ async def update_provider_settings(
     if values.get("provider", org.provider) == "vapi" and not has_key:
         raise BadRequest(f"org {org_id} has no Vapi API key; the vapi provider needs one")
     await repository.save_provider_settings(session, org_id, values)
+    await notify_settings_changed(session, org_id)
     await session.refresh(org)
     return _settings_of(org, default_base_url)
 

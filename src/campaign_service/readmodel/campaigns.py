@@ -24,6 +24,7 @@ from campaign_service.campaigns.schemas_control import CallingWindow, RetryPlan
 from campaign_service.campaigns.state import CampaignStatus
 from campaign_service.db import models
 from campaign_service.db import predicates as p
+from campaign_service.orgs.repository import dispatch_blocked_reasons
 from campaign_service.readmodel.contacts import CONTACT_STATUS_SQL, EARLIER_ATTEMPT, LATEST_ATTEMPT
 from campaign_service.timeutil import iso_z
 
@@ -87,7 +88,11 @@ async def campaign_bodies(
         (r.campaign_id, r.dial_plan_index): orjson.Fragment(r.customers)
         for r in await session.execute(_AUDIENCE, {"ids": ids})
     }
-    return [orjson.Fragment(orjson.dumps(_body(c, calls.get(c.id), audience))) for c in campaigns]
+    blocked = await dispatch_blocked_reasons(session, list({c.org_id for c in campaigns}))
+    return [
+        orjson.Fragment(orjson.dumps(_body(c, calls.get(c.id), audience, blocked)))
+        for c in campaigns
+    ]
 
 
 async def campaign_body(session: AsyncSession, campaign: models.Campaign) -> orjson.Fragment:
@@ -108,10 +113,15 @@ def _body(
     campaign: models.Campaign,
     calls: Any,
     audience: dict[tuple[uuid.UUID, int | None], orjson.Fragment],
+    blocked: dict[uuid.UUID, str] | None = None,
 ) -> dict[str, Any]:
     call_map = orjson.Fragment(calls.calls) if calls else orjson.Fragment(b"{}")
     return campaign_document(
-        campaign, calls, call_map, lambda index: audience.get((campaign.id, index), EMPTY_LIST)
+        campaign,
+        calls,
+        call_map,
+        lambda index: audience.get((campaign.id, index), EMPTY_LIST),
+        (blocked or {}).get(campaign.org_id),
     )
 
 
@@ -120,10 +130,13 @@ def campaign_document(
     counts: Any,
     calls: orjson.Fragment,
     audience: Callable[[int | None], orjson.Fragment],
+    blocked_reason: str | None = None,
 ) -> dict[str, Any]:
     """The v1 body of a campaign (an ORM object or a row with the same column names), with
-    its call map, its audience by dial plan index (None without a dial plan), and the
-    counters of `counts` (None: no calls)."""
+    its call map, its audience by dial plan index (None without a dial plan), the counters
+    of `counts` (None: no calls), and its org's dispatch block (given, or read with the row
+    as `dispatch_blocked_reason`)."""
+    blocked_reason = blocked_reason or getattr(campaign, "dispatch_blocked_reason", None)
     extra = campaign.extra_config or {}
     body: dict[str, Any] = {
         "status": campaign.status,
@@ -158,6 +171,9 @@ def campaign_document(
             **{key: extra.get(key) for key in EXTRA_CONFIG_FIELDS},
             **control_fields(campaign),
             "feasibility": campaign.feasibility,
+            "dispatchBlockedReason": None
+            if campaign.status == CampaignStatus.ENDED
+            else blocked_reason,
         }
     )
     return _without_nulls(body)

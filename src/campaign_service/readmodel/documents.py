@@ -71,6 +71,10 @@ _EXTRA_COLUMNS = {
     " jsonb_each(campaigns.extra_config) x WHERE x.value <> 'null'::jsonb) END",
     "extra_bytes": _EXTRA_SIZE,
 }
+# The org's dispatch block (a refused provider key), shown on each of its running campaigns.
+_EXTRA_COLUMNS["dispatch_blocked_reason"] = (
+    "(SELECT o.dispatch_blocked_reason FROM orgs o WHERE o.id = campaigns.org_id)"
+)
 EXTRA_COLUMNS_SQL = ", ".join(f"{sql} AS {name}" for name, sql in _EXTRA_COLUMNS.items())
 _PLAIN_COLUMNS = [col for col in models.Campaign.__table__.c if col.name != "extra_config"]
 _CAMPAIGN_COLUMNS_SQL = ", ".join(f"campaigns.{col.name}" for col in _PLAIN_COLUMNS)

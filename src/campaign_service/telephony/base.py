@@ -50,6 +50,10 @@ class PlaceCallRequest:
     # 1 for the first attempt; more when an earlier attempt's outcome was never learned (the
     # dispatcher died, or the provider did not answer), so that attempt may have dialed.
     attempt: int = 1
+    # When the earliest attempt whose outcome was never learned started (None when every
+    # earlier attempt is known to have placed nothing): a provider without idempotency keys
+    # looks for a call created since then before it dials again.
+    previous_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,13 @@ class StatusReport:
     ended_reason: str | None = None
     provider_call_id: str | None = None
     occurred_at: datetime | None = None
+    # What the provider said besides the status: its refusal text, the call's cost and its
+    # end-of-call report. `heard` marks a report that came from the provider (a webhook or a
+    # poll), not from the engine's own bookkeeping.
+    provider_error: str | None = None
+    cost: float | None = None
+    end_report: dict[str, Any] | None = None
+    heard: bool = False
 
     def __post_init__(self) -> None:
         if self.status is CallStatus.ENDED:
@@ -74,7 +85,12 @@ class StatusReport:
 
 
 class NoCapacity(Exception):
-    """The provider cannot take another call right now (concurrency or rate limit)."""
+    """The provider cannot take another call right now (concurrency or rate limit);
+    `retry_after` is how many seconds it asked us to wait, if it said."""
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message or "no capacity")
+        self.retry_after = retry_after
 
 
 class CallRejected(Exception):
@@ -83,6 +99,17 @@ class CallRejected(Exception):
     def __init__(self, ended_reason: str, message: str = "") -> None:
         super().__init__(message or ended_reason)
         self.ended_reason = require_known(ended_reason)
+        self.provider_error = message or None
+
+
+class ProviderAuthFailed(Exception):
+    """The provider refused the org's credentials: no call of that org can be placed until
+    they are fixed. Nothing was dialed."""
+
+
+class OutcomeUnknown(Exception):
+    """The provider may or may not have placed the call (a timeout, a 5xx, a lookup that
+    could not be made): the engine keeps the lease and looks the call up before any new dial."""
 
 
 StatusReportSink = Callable[[Sequence[StatusReport]], Awaitable[None]]
