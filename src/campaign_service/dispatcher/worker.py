@@ -35,7 +35,7 @@ from campaign_service.calls import repository as calls
 from campaign_service.calls.repository import ClaimedCall
 from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.db.session import unit_of_work
-from campaign_service.dispatcher import breaker, claims, scheduler
+from campaign_service.dispatcher import breaker, claims, predial, scheduler
 from campaign_service.dispatcher.events import StatusReportRecorder
 from campaign_service.dispatcher.presence import Presence
 from campaign_service.observability import metrics
@@ -74,6 +74,7 @@ class TickReport:
     retried: int = 0
     rejected: int = 0
     screened: int = 0
+    checking: int = 0
     unknown: int = 0
     finished: int = 0
     errors: list[str] = field(default_factory=list)
@@ -143,6 +144,13 @@ class Dispatcher:
         self._woken_at: float | None = None
         self._dial_slots = asyncio.Semaphore(settings.dispatcher_dial_concurrency)
         self._breakers_checked_at: datetime | None = None
+        self.predial = predial.PredialChecker(
+            clock=clock,
+            concurrency=settings.dispatcher_dial_concurrency,
+            max_wait_seconds=settings.dispatcher_lease_seconds / 2,
+        )
+        # Calls waiting for their campaign's pre-dial check, per campaign (see `_hand_off`).
+        self._checking: set[asyncio.Task[None]] = set()
 
     @property
     def owner(self) -> str | None:
@@ -163,6 +171,9 @@ class Dispatcher:
         if claimed:
             assert owner is not None
             claimed = await self._screen(claimed, owner, report)
+        if claimed:
+            assert owner is not None
+            claimed = self._hand_off(claimed, owner, report)
         if claimed:
             assert owner is not None
             await self._place_all(claimed, owner, report)
@@ -258,6 +269,58 @@ class Dispatcher:
             for c in claimed
             if c.call_id not in done
         ]
+
+    def _hand_off(
+        self, claimed: list[ClaimedCall], owner: str, report: TickReport
+    ) -> list[ClaimedCall]:
+        """Calls of campaigns with a pre-dial check are checked and placed in a task of their
+        own, one per campaign, holding their lease meanwhile: a slow server slows only its
+        own campaign. Returns the calls to place in this pass."""
+        checked = [
+            c
+            for c in claimed
+            if c.campaign_running and c.screened is None and predial.wants_check(c.extra_config)
+        ]
+        if not checked:
+            return claimed
+        report.checking = len(checked)
+        for campaign_id in dict.fromkeys(c.campaign_id for c in checked):
+            group = [c for c in checked if c.campaign_id == campaign_id]
+            task = asyncio.create_task(self._check_then_place(group, owner))
+            self._checking.add(task)
+            task.add_done_callback(self._checking.discard)
+        ids = {c.call_id for c in checked}
+        return [c for c in claimed if c.call_id not in ids]
+
+    async def _check_then_place(self, group: list[ClaimedCall], owner: str) -> None:
+        try:
+            verdicts = await self.predial.check_all(group)
+            # A first attempt ends at once; a recovered one is only looked up at the provider.
+            first = [
+                (c.call_id, reason)
+                for c in group
+                if (reason := verdicts[c.call_id]) is not None and c.attempts == 1
+            ]
+            if first:
+                async with unit_of_work(self.sessions) as session:
+                    await calls.end_screened_calls(
+                        session, screened=first, owner=owner, now=self.clock()
+                    )
+            done = {call_id for call_id, _ in first}
+            rest = [
+                c if verdicts[c.call_id] is None else replace(c, screened=verdicts[c.call_id])
+                for c in group
+                if c.call_id not in done
+            ]
+            if rest:
+                await self._place_all(rest, owner, TickReport())
+        except Exception:
+            log.exception("pre-dial check and placing failed; the leases will be recovered")
+
+    async def settle(self) -> None:
+        """Wait for the pre-dial checks under way and the placing that follows them."""
+        while self._checking:
+            await asyncio.gather(*self._checking, return_exceptions=True)
 
     async def _place_all(self, claimed: list[ClaimedCall], owner: str, report: TickReport) -> None:
         outcomes = await asyncio.gather(*(self._place(call) for call in claimed))
@@ -384,6 +447,8 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
+            await self.settle()
+            await self.predial.close()
             stopping.set()
             if presence_task is not None:
                 with contextlib.suppress(Exception):

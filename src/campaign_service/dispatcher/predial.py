@@ -1,0 +1,128 @@
+"""The pre-dial check: the user's server says, right before each dial, whether a contact may be
+called (`predialPlan`, Vapi's `campaign.predial` server message).
+
+A campaign with `server` and `predialPlan` (enabled unless `enabled: false`) has every contact
+checked: `{"eligible": true}` dials, `{"eligible": false}` skips it, and anything else (a
+timeout, a refused connection, a non-2xx answer, bad JSON, a missing or non-boolean
+`eligible`) is a pre-dial failure. It fails closed: only a clear `true` dials.
+
+The checks run with no database transaction open, while the calls hold their lease (their
+claim and concurrency slot), concurrently but bounded. The wait is the campaign's
+`server.timeoutSeconds` (default 20), capped below the lease so a slow server can never let
+another dispatcher recover the call while its check is still running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import orjson
+
+from campaign_service.calls.repository import ClaimedCall
+from campaign_service.calls.status import SkipReason
+from campaign_service.timeutil import Clock
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_SECONDS = 20.0
+
+
+def wants_check(extra_config: dict[str, Any]) -> bool:
+    """Whether a campaign's calls are checked before their dial."""
+    plan = extra_config.get("predialPlan")
+    server = extra_config.get("server")
+    if not isinstance(plan, dict) or not isinstance(server, dict) or not server.get("url"):
+        return False
+    return plan.get("enabled") is not False
+
+
+def contact_of(call: ClaimedCall) -> dict[str, Any]:
+    """The contact as the campaign's events and checks describe it."""
+    customer = call.customer
+    contact: dict[str, Any] = {"id": str(call.call_id), "attempt": call.attempts}
+    for key in ("number", "sipUri", "name", "email", "externalId"):
+        if customer.get(key) is not None:
+            contact[key] = customer[key]
+    return contact
+
+
+def message(call: ClaimedCall, *, timestamp_ms: int) -> dict[str, Any]:
+    return {
+        "message": {
+            "type": "campaign.predial",
+            "timestamp": timestamp_ms,
+            "campaignId": str(call.campaign_id),
+            "contact": contact_of(call),
+            "customer": call.customer,
+            "call": {"id": str(call.call_id)},
+        }
+    }
+
+
+def verdict(response: httpx.Response) -> SkipReason | None:
+    """None when the contact may be dialed; otherwise why it is not."""
+    if not 200 <= response.status_code < 300:
+        return SkipReason.PREDIAL_FAILED
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return SkipReason.PREDIAL_FAILED
+    eligible = body.get("eligible") if isinstance(body, dict) else None
+    if eligible is True:
+        return None
+    if eligible is False:
+        return SkipReason.PREDIAL_INELIGIBLE
+    return SkipReason.PREDIAL_FAILED
+
+
+class PredialChecker:
+    """Asks the campaigns' servers about claimed calls; one HTTP client, bounded concurrency."""
+
+    def __init__(self, *, clock: Clock, concurrency: int, max_wait_seconds: float) -> None:
+        self.clock = clock
+        self.max_wait_seconds = max_wait_seconds
+        self._slots = asyncio.Semaphore(concurrency)
+        self._client: httpx.AsyncClient | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=100)
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def timeout_for(self, server: dict[str, Any]) -> float:
+        wanted = server.get("timeoutSeconds")
+        seconds = float(wanted) if isinstance(wanted, int | float) else DEFAULT_TIMEOUT_SECONDS
+        return max(0.1, min(seconds, self.max_wait_seconds))
+
+    async def check(self, call: ClaimedCall) -> SkipReason | None:
+        server = call.extra_config["server"]
+        headers = {str(k): str(v) for k, v in (server.get("headers") or {}).items()}
+        headers["content-type"] = "application/json"
+        timeout = self.timeout_for(server)
+        body = orjson.dumps(message(call, timestamp_ms=int(self.clock().timestamp() * 1000)))
+        async with self._slots:
+            try:
+                async with asyncio.timeout(timeout):
+                    response = await self.client().post(
+                        server["url"], content=body, headers=headers, timeout=timeout
+                    )
+            except (TimeoutError, httpx.HTTPError, ValueError) as exc:
+                log.info("pre-dial check of call %s failed: %r", call.call_id, exc)
+                return SkipReason.PREDIAL_FAILED
+        return verdict(response)
+
+    async def check_all(self, calls: Sequence[ClaimedCall]) -> dict[uuid.UUID, SkipReason | None]:
+        results = await asyncio.gather(*(self.check(call) for call in calls))
+        return {call.call_id: result for call, result in zip(calls, results, strict=True)}
