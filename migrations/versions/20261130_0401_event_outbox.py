@@ -36,7 +36,10 @@ def upgrade() -> None:
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint(
             "state IN ('pending', 'delivered', 'dead')", name=op.f("ck_event_outbox_state_valid")

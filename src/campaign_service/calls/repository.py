@@ -25,6 +25,7 @@ from campaign_service.calls.ended_reasons import (
 from campaign_service.calls.outcomes import group_table
 from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.campaigns.state import CampaignStatus
+from campaign_service.db import outbox
 from campaign_service.db import predicates as p
 from campaign_service.db.liveness import held_by_a_dead_dispatcher
 from campaign_service.db.notify import notify_dispatchers
@@ -34,6 +35,14 @@ SCHEDULED = CallStatus.SCHEDULED.value
 ENDED = CallStatus.ENDED.value
 RUNNING = CampaignStatus.IN_PROGRESS.value
 _RETRY_REASONS, _RETRY_GROUP_NAMES = group_table()
+# Ended without being placed by the engine or the user, not refused by the provider: the
+# contact was skipped (its event is contact.skipped, as the v2 contact status says).
+UNPLACED_REASONS = [CANCELLED_BEFORE_PLACED, CAPACITY_WINDOW_CLOSED]
+# What an ended call's contact event needs (see `db.outbox.contact_events`).
+_EVENT_COLUMNS = (
+    f"k.org_id, k.customer, k.attempt_number, k.contact_id, k.status,"
+    f" '{SCHEDULED}' AS from_status, k.ended_reason, k.skip_reason"
+)
 
 
 @dataclass(frozen=True)
@@ -340,12 +349,12 @@ _RELEASE = text(
                            lease_owner = NULL, lease_expires_at = NULL,
                            next_attempt_at = NULL, updated_at = :now
         FROM target t WHERE k.id = t.id AND t.campaign_status <> '{RUNNING}'
-        RETURNING k.id, k.campaign_id
+        RETURNING k.id, k.campaign_id, {_EVENT_COLUMNS}
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, 'engine', :now FROM ended
-    )
+    ), {outbox.contact_events("outboxed", "ended")}
     SELECT (SELECT count(*) FROM released) AS released, (SELECT count(*) FROM ended) AS ended
     """
 )
@@ -371,6 +380,7 @@ async def release_for_retry(
             "retry_at": retry_at,
             "now": now,
             "reason": CANCELLED_BEFORE_PLACED,
+            "unplaced_reasons": UNPLACED_REASONS,
         },
     )
 
@@ -385,13 +395,13 @@ _END_SCREENED = text(
                            lease_expires_at = NULL, next_attempt_at = NULL, updated_at = :now
         FROM screened s
         WHERE k.id = s.id AND k.lease_owner = :owner AND k.status = '{SCHEDULED}'
-        RETURNING k.id, k.campaign_id, k.org_id
+        RETURNING k.id, k.campaign_id, {_EVENT_COLUMNS}
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :ended_reason, 'engine', :now
         FROM ended
-    )
+    ), {outbox.contact_events("outboxed", "ended")}
     SELECT DISTINCT org_id FROM ended
     """
 )
@@ -416,6 +426,7 @@ async def end_screened_calls(
             "ended_reason": CANCELLED_BEFORE_PLACED,
             "owner": owner,
             "now": now,
+            "unplaced_reasons": UNPLACED_REASONS,
         },
     )
     for org_id in orgs.scalars():  # their slots are free again
@@ -487,12 +498,17 @@ _APPLY = text(
         WHERE c.id = report.call_id AND current.id = c.id
           AND {p.rank("current.status")} < {p.rank("report.status")}
         RETURNING c.id, c.campaign_id, c.org_id, current.status AS from_status,
-                  report.status AS to_status, report.reason
+                  report.status AS to_status, report.reason, c.customer, c.attempt_number,
+                  c.contact_id, c.status, c.ended_reason, c.skip_reason
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, from_status, to_status, reason, :source, :now FROM changed
-    ), {_NEXT_ATTEMPTS}
+    ), reported AS (
+        -- Events only for a call's dispatch (its first step off scheduled) and its end.
+        SELECT * FROM changed
+        WHERE to_status = '{ENDED}' OR from_status = '{SCHEDULED}'
+    ), {outbox.contact_events("outboxed", "reported")}, {_NEXT_ATTEMPTS}
     SELECT id, campaign_id, org_id, from_status, to_status FROM changed
     """
 )
@@ -531,6 +547,7 @@ async def apply_status_reports(
                 "now": now,
                 "retry_reasons": _RETRY_REASONS,
                 "retry_groups": _RETRY_GROUP_NAMES,
+                "unplaced_reasons": UNPLACED_REASONS,
             },
         )
         changes.extend(
@@ -555,11 +572,13 @@ _END_UNPLACED = text(
         UPDATE calls SET status = '{ENDED}', ended_reason = :reason, ended_at = :now,
                          next_attempt_at = NULL, updated_at = :now
         WHERE campaign_id = ANY(:campaigns) AND {p.waiting()}
-        RETURNING id, campaign_id
-    )
-    INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
-                             source, created_at)
-    SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, :source, :now FROM ended
+        RETURNING id, campaign_id, {_EVENT_COLUMNS.replace("k.", "")}
+    ), logged AS (
+        INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
+                                 source, created_at)
+        SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, :source, :now FROM ended
+    ), {outbox.contact_events("outboxed", "ended")}
+    SELECT count(*) FROM ended
     """
 )
 
@@ -583,9 +602,10 @@ async def end_unplaced_calls(
             "reason": require_known(ended_reason),
             "source": source,
             "now": now,
+            "unplaced_reasons": UNPLACED_REASONS,
         },
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.scalar_one())
 
 
 # ---- calling hours and the capacity window (extensions) ----
@@ -648,13 +668,13 @@ _ROLL = text(
                            skip_reason = :skip_reason, next_attempt_at = NULL,
                            window_closes_at = NULL, updated_at = :now
         FROM target t WHERE k.id = t.id AND t.opens IS NULL
-        RETURNING k.id, k.campaign_id
+        RETURNING k.id, k.campaign_id, {_EVENT_COLUMNS}
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :ended_reason, 'engine', :now
         FROM ended
-    )
+    ), {outbox.contact_events("outboxed", "ended")}
     SELECT (SELECT count(*) FROM rolled) AS rolled, (SELECT count(*) FROM ended) AS ended
     """
 )
@@ -683,6 +703,7 @@ async def roll_windows(
                 "now": now,
                 "ended_reason": CANCELLED_BEFORE_PLACED,
                 "skip_reason": SkipReason.NO_CALLING_HOURS.value,
+                "unplaced_reasons": UNPLACED_REASONS,
             },
         )
     ).one()
@@ -703,11 +724,13 @@ _END_PAST_CAPACITY = text(
         UPDATE calls k SET status = '{ENDED}', ended_reason = :reason, ended_at = :now,
                            next_attempt_at = NULL, window_closes_at = NULL, updated_at = :now
         FROM expired e WHERE k.id = e.id
-        RETURNING k.id, k.campaign_id
-    )
-    INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
-                             source, created_at)
-    SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, 'engine', :now FROM ended
+        RETURNING k.id, k.campaign_id, {_EVENT_COLUMNS}
+    ), logged AS (
+        INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
+                                 source, created_at)
+        SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, 'engine', :now FROM ended
+    ), {outbox.contact_events("outboxed", "ended")}
+    SELECT count(*) FROM ended
     """
 )
 
@@ -726,9 +749,10 @@ async def end_calls_past_capacity_window(
             "now": now,
             "cutoff": now - timedelta(seconds=window_seconds),
             "reason": CAPACITY_WINDOW_CLOSED,
+            "unplaced_reasons": UNPLACED_REASONS,
         },
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.scalar_one())
 
 
 async def restart_capacity_clock(
