@@ -36,6 +36,7 @@ from campaign_service.calls.repository import ClaimedCall
 from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.db.session import unit_of_work
 from campaign_service.dispatcher import breaker, claims, predial, scheduler
+from campaign_service.dispatcher.courier import Courier
 from campaign_service.dispatcher.events import StatusReportRecorder
 from campaign_service.dispatcher.presence import Presence
 from campaign_service.observability import metrics
@@ -429,6 +430,10 @@ class Dispatcher:
         if engine is not None:
             self.presence = Presence(engine, on_notify=self.wake)
             presence_task = asyncio.create_task(self.presence.run(stopping), name="presence")
+        courier_task = None
+        if self.settings.events_enabled:
+            courier = Courier(sessions=self.sessions, settings=self.settings, clock=self.clock)
+            courier_task = asyncio.create_task(courier.run(stopping), name="courier")
         last_maintenance = -math.inf
         try:
             while not self._stopping:
@@ -453,4 +458,7 @@ class Dispatcher:
             if presence_task is not None:
                 with contextlib.suppress(Exception):
                     await presence_task
+            if courier_task is not None:
+                with contextlib.suppress(Exception):
+                    await courier_task
             await self.provider.stop()

@@ -24,11 +24,13 @@ from campaign_service.campaigns.schemas import (
     UpdateCampaignDTO,
 )
 from campaign_service.campaigns.schemas_control import PauseRequest
+from campaign_service.campaigns.schemas_events import DeliveryList, DeliveryQuery
 from campaign_service.campaigns.schemas_progress import CampaignProgress
 from campaign_service.campaigns.schemas_v2 import CampaignHistoryPaginatedResponse, HistoryQuery
 from campaign_service.errors import NotFound
 from campaign_service.readmodel import calls as call_views
 from campaign_service.readmodel.campaigns import campaign_bodies, campaign_body
+from campaign_service.readmodel.deliveries import deliveries
 from campaign_service.readmodel.history import history_page
 from campaign_service.readmodel.progress import progress
 
@@ -199,3 +201,19 @@ async def get_progress(
         session, campaign, now=now, default_call_seconds=settings.typical_call_seconds
     )
     return json_body(report)
+
+
+@extensions.get(
+    "/{id}/deliveries",
+    response_model=DeliveryList,
+    summary="A campaign's recent events and their delivery (extension)",
+)
+async def get_deliveries(
+    id: str, org: CurrentOrg, session: Session, query: Annotated[DeliveryQuery, Query()]
+) -> Any:
+    """Extension (not part of Vapi's API): the campaign's newest events (serverMessages),
+    newest first, each with its stable id, how many POSTs were made, and whether it was
+    delivered, is pending a retry, or is dead (retried until the retry time ran out), with the
+    last error. `state=dead` lists the failures."""
+    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
+    return json_body(await deliveries(session, campaign, query))
