@@ -767,3 +767,18 @@ async def restart_capacity_clock(
         ),
         {"c": campaign_id, "now": now},
     )
+
+
+async def audience_of(
+    session: AsyncSession, *, campaign_id: uuid.UUID
+) -> list[tuple[int | None, dict[str, Any]]]:
+    """A campaign's customers as uploaded, in dial order, with their dialPlan entry index
+    (first attempts only: a retry is the same contact again)."""
+    rows = await session.execute(
+        text(
+            "SELECT dial_plan_index, customer FROM calls"
+            " WHERE campaign_id = :c AND attempt_number = 1 ORDER BY position"
+        ),
+        {"c": campaign_id},
+    )
+    return [(r.dial_plan_index, r.customer) for r in rows]

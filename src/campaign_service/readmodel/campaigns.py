@@ -25,7 +25,7 @@ from campaign_service.campaigns.schemas_v2 import (
     CampaignContactCounters,
     CampaignSummary,
 )
-from campaign_service.campaigns.state import CampaignStatus
+from campaign_service.campaigns.state import CampaignStatus, v2_status
 from campaign_service.db import models
 from campaign_service.db import predicates as p
 from campaign_service.readmodel.contacts import CONTACT_STATUS_SQL, EARLIER_ATTEMPT, LATEST_ATTEMPT
@@ -238,7 +238,7 @@ async def summaries(
 def _summary(campaign: models.Campaign, row: Any, counters: bool) -> CampaignSummary:
     extra = campaign.extra_config or {}
     summary = CampaignSummary(
-        status=CampaignStatus(campaign.status),
+        status=v2_status(campaign.status, campaign.ended_reason),
         endedReason=campaign.ended_reason,
         name=campaign.name,
         id=str(campaign.id),

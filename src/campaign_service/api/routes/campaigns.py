@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from campaign_service.api.deps import AppSettings, CurrentOrg, Now, Session
 from campaign_service.api.errors import ERROR_RESPONSES
@@ -62,7 +63,15 @@ async def create_campaign(
 ) -> Any:
     """Create a campaign and one call record per customer. It starts at schedulePlan.earliestAt,
     or at once without a schedulePlan. Extension: `dedupe=true` keeps each number's first
-    customer only."""
+    customer only. `duplicateFromCampaignId` copies one of your campaigns' configuration, and
+    its audience when neither customers nor dialPlan is given; the body's fields apply on top."""
+    if dto.duplicateFromCampaignId is not None:
+        body = await service.duplicate_body(session, org_id=org.id, dto=dto, now=now)
+        try:
+            dto = CreateCampaignDTO.model_validate(body)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+            raise RequestValidationError(errors) from None
     if options.dedupe:
         dto = dedupe_campaign(dto)
     campaign = await service.create_campaign(
