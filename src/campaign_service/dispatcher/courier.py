@@ -19,14 +19,13 @@ import contextlib
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaign_service.db.session import unit_of_work
+from campaign_service.dispatcher.webhook_http import PostFailed, WebhookClient
 from campaign_service.events import repository as outbox
 from campaign_service.events import signing
 from campaign_service.events.repository import Attempt, DueEvent
@@ -81,19 +80,10 @@ class Courier:
         self._slots: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.events_receiver_concurrency)
         )
-        self._client: httpx.AsyncClient | None = None
-
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=100)
-            )
-        return self._client
+        self._http = WebhookClient()
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._http.close()
 
     async def deliver_once(self) -> int:
         """One batch: claim, POST, record. Returns how many events were attempted."""
@@ -116,7 +106,7 @@ class Courier:
         if not isinstance(url, str):
             return Attempt(event.id, delivered=False, error="the campaign has no server.url")
         body = orjson.dumps({"message": event.payload})
-        headers: dict[str, Any] = {str(k): str(v) for k, v in (server.get("headers") or {}).items()}
+        headers: dict[str, str] = {str(k): str(v) for k, v in (server.get("headers") or {}).items()}
         headers["content-type"] = "application/json"
         headers.update(
             signing.headers(event.secret, str(event.event_id), int(self.clock().timestamp()), body)
@@ -127,18 +117,12 @@ class Courier:
         code: int | None = None
         try:
             async with self._slots[receiver_of(url)]:
-                async with asyncio.timeout(timeout):
-                    response = await self.client().post(
-                        url, content=body, headers=headers, timeout=timeout
-                    )
-            code = response.status_code
+                code, _ = await self._http.post(url, body, headers, wait_seconds=timeout)
             if 200 <= code < 300:
                 return Attempt(event.id, delivered=True, status_code=code)
             error = f"HTTP {code}"
-        except (TimeoutError, httpx.TimeoutException):
-            error = f"no answer within {timeout:g} s"
-        except (httpx.HTTPError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+        except PostFailed as exc:
+            error = str(exc)
         retry_at = next_attempt_at(
             event, status_code=code, now=self.clock(), settings=self.settings
         )

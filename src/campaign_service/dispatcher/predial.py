@@ -20,11 +20,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
 import orjson
 
 from campaign_service.calls.repository import ClaimedCall
 from campaign_service.calls.status import SkipReason
+from campaign_service.dispatcher.webhook_http import PostFailed, WebhookClient
 from campaign_service.timeutil import Clock
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,12 @@ def message(call: ClaimedCall, *, timestamp_ms: int) -> dict[str, Any]:
     }
 
 
-def verdict(response: httpx.Response) -> SkipReason | None:
+def verdict(status: int, content: bytes) -> SkipReason | None:
     """None when the contact may be dialed; otherwise why it is not."""
-    if not 200 <= response.status_code < 300:
+    if not 200 <= status < 300:
         return SkipReason.PREDIAL_FAILED
     try:
-        body = orjson.loads(response.content)
+        body = orjson.loads(content)
     except orjson.JSONDecodeError:
         return SkipReason.PREDIAL_FAILED
     eligible = body.get("eligible") if isinstance(body, dict) else None
@@ -87,19 +87,10 @@ class PredialChecker:
         self.clock = clock
         self.max_wait_seconds = max_wait_seconds
         self._slots = asyncio.Semaphore(concurrency)
-        self._client: httpx.AsyncClient | None = None
-
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=100)
-            )
-        return self._client
+        self._http = WebhookClient()
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._http.close()
 
     def timeout_for(self, server: dict[str, Any]) -> float:
         wanted = server.get("timeoutSeconds")
@@ -114,14 +105,13 @@ class PredialChecker:
         body = orjson.dumps(message(call, timestamp_ms=int(self.clock().timestamp() * 1000)))
         async with self._slots:
             try:
-                async with asyncio.timeout(timeout):
-                    response = await self.client().post(
-                        server["url"], content=body, headers=headers, timeout=timeout
-                    )
-            except (TimeoutError, httpx.HTTPError, ValueError) as exc:
-                log.info("pre-dial check of call %s failed: %r", call.call_id, exc)
+                status, content = await self._http.post(
+                    str(server["url"]), body, headers, wait_seconds=timeout
+                )
+            except PostFailed as exc:
+                log.info("pre-dial check of call %s failed: %s", call.call_id, exc)
                 return SkipReason.PREDIAL_FAILED
-        return verdict(response)
+        return verdict(status, content)
 
     async def check_all(self, calls: Sequence[ClaimedCall]) -> dict[uuid.UUID, SkipReason | None]:
         results = await asyncio.gather(*(self.check(call) for call in calls))
