@@ -145,3 +145,33 @@ async def test_predial_plan_without_server_is_refused(client, org):
         response = await client.post(path, json=body, headers=org.headers)
         assert response.status_code == 400, response.text
         assert "predialPlan requires server" in str(response.json()["message"])
+
+
+async def test_calls_whose_check_cannot_start_in_time_are_given_back_not_failed(
+    client, org, sessions, make_dispatcher
+):
+    async def slow(_: Received) -> Reply:
+        return Reply(body=b'{"eligible": true}', delay=1.5)
+
+    receiver = await Receiver(slow).start()
+    try:
+        body = campaign_body(3, server={"url": receiver.url, "timeoutSeconds": 5}, predialPlan={})
+        campaign = (await client.post("/campaign", json=body, headers=org.headers)).json()
+        # One request at a time, a 4 s lease: checks must start within 1 s, end within 2 s.
+        dispatcher = await make_dispatcher(
+            InstantProvider(), dispatcher_dial_concurrency=1, dispatcher_lease_seconds=4
+        )
+        await dispatcher.tick()
+        await asyncio.wait_for(dispatcher.settle(), 10)
+    finally:
+        await receiver.stop()
+    found = await rows(
+        sessions,
+        "SELECT skip_reason, provider_call_id, status, lease_owner FROM calls"
+        " WHERE campaign_id = :c ORDER BY position",
+        c=campaign["id"],
+    )
+    assert found[0].provider_call_id is not None
+    for call in found[1:]:
+        assert (call.skip_reason, call.provider_call_id, call.lease_owner) == (None, None, None)
+        assert call.status == "scheduled"

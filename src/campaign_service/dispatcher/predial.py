@@ -18,6 +18,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
 import orjson
@@ -30,6 +31,15 @@ from campaign_service.timeutil import Clock
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 20.0
+
+
+class NotChecked(Enum):
+    """A call whose check could not start in time: it is given back and tried again later."""
+
+    NOT_CHECKED = "not-checked"
+
+
+NOT_CHECKED = NotChecked.NOT_CHECKED
 
 
 def wants_check(extra_config: dict[str, Any]) -> bool:
@@ -97,13 +107,21 @@ class PredialChecker:
         seconds = float(wanted) if isinstance(wanted, int | float) else DEFAULT_TIMEOUT_SECONDS
         return max(0.1, min(seconds, self.max_wait_seconds))
 
-    async def check(self, call: ClaimedCall) -> SkipReason | None:
+    async def check(self, call: ClaimedCall, *, start_by: float) -> SkipReason | NotChecked | None:
+        """The verdict on one call; NOT_CHECKED when no request could start before `start_by`
+        (a loop.time(): the calls ahead of it took the concurrency), so its lease cannot run
+        out while it waits."""
         server = call.extra_config["server"]
         headers = {str(k): str(v) for k, v in (server.get("headers") or {}).items()}
         headers["content-type"] = "application/json"
         timeout = self.timeout_for(server)
         body = orjson.dumps(message(call, timestamp_ms=int(self.clock().timestamp() * 1000)))
-        async with self._slots:
+        try:
+            async with asyncio.timeout_at(start_by):
+                await self._slots.acquire()
+        except TimeoutError:
+            return NOT_CHECKED
+        try:
             try:
                 status, content = await self._http.post(
                     str(server["url"]), body, headers, wait_seconds=timeout
@@ -111,8 +129,15 @@ class PredialChecker:
             except PostFailed as exc:
                 log.info("pre-dial check of call %s failed: %s", call.call_id, exc)
                 return SkipReason.PREDIAL_FAILED
+        finally:
+            self._slots.release()
         return verdict(status, content)
 
-    async def check_all(self, calls: Sequence[ClaimedCall]) -> dict[uuid.UUID, SkipReason | None]:
-        results = await asyncio.gather(*(self.check(call) for call in calls))
+    async def check_all(
+        self, calls: Sequence[ClaimedCall]
+    ) -> dict[uuid.UUID, SkipReason | NotChecked | None]:
+        """Every call's verdict. Requests start within half the wait cap (a quarter of a
+        lease) and end within the cap (half a lease): check and dial stay inside the leases."""
+        start_by = asyncio.get_running_loop().time() + self.max_wait_seconds / 2
+        results = await asyncio.gather(*(self.check(call, start_by=start_by) for call in calls))
         return {call.call_id: result for call, result in zip(calls, results, strict=True)}

@@ -296,23 +296,31 @@ class Dispatcher:
     async def _check_then_place(self, group: list[ClaimedCall], owner: str) -> None:
         try:
             verdicts = await self.predial.check_all(group)
+            unchecked = [c.call_id for c in group if verdicts[c.call_id] is predial.NOT_CHECKED]
             # A first attempt ends at once; a recovered one is only looked up at the provider.
             first = [
                 (c.call_id, reason)
                 for c in group
-                if (reason := verdicts[c.call_id]) is not None and c.attempts == 1
+                if isinstance(reason := verdicts[c.call_id], SkipReason) and c.attempts == 1
             ]
-            if first:
+            if first or unchecked:
+                now = self.clock()
                 async with unit_of_work(self.sessions) as session:
-                    await calls.end_screened_calls(
-                        session, screened=first, owner=owner, now=self.clock()
+                    await calls.end_screened_calls(session, screened=first, owner=owner, now=now)
+                    await calls.release_for_retry(
+                        session,
+                        call_ids=unchecked,
+                        owner=owner,
+                        retry_at=now + timedelta(seconds=jittered(1.0)),
+                        now=now,
                     )
-            done = {call_id for call_id, _ in first}
-            rest = [
-                c if verdicts[c.call_id] is None else replace(c, screened=verdicts[c.call_id])
-                for c in group
-                if c.call_id not in done
-            ]
+            done = {call_id for call_id, _ in first} | set(unchecked)
+            rest = []
+            for c in group:
+                verdict = verdicts[c.call_id]
+                if c.call_id not in done:
+                    screened = verdict if isinstance(verdict, SkipReason) else None
+                    rest.append(replace(c, screened=screened) if screened else c)
             if rest:
                 await self._place_all(rest, owner, TickReport())
         except Exception:
