@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import pytest
 
 from campaign_service.telephony.instant import InstantProvider
 from tests.conftest import campaign_body
-from tests.dispatcher.conftest import rows
+from tests.dispatcher.conftest import rows, scalar, stop_process
+from tests.dispatcher.test_crash import _wait_for, _worker
 from tests.receiver import Received, Receiver, Reply, closed_port_url
 
 # The last digits of each customer's number say how the server answers for it.
@@ -175,3 +177,56 @@ async def test_calls_whose_check_cannot_start_in_time_are_given_back_not_failed(
     for call in found[1:]:
         assert (call.skip_reason, call.provider_call_id, call.lease_owner) == (None, None, None)
         assert call.status == "scheduled"
+
+
+async def test_a_worker_killed_mid_check_dials_no_one_twice_and_no_ineligible_contact(
+    client, org, sessions, database_url, tmp_path
+):
+    holding = {"on": True}
+
+    async def answer(request: Received) -> Reply:
+        number = request.json()["message"]["customer"]["number"]
+        eligible = b"false" if number.endswith("1") else b"true"
+        return Reply(body=b'{"eligible": %s}' % eligible, delay=30.0 if holding["on"] else 0)
+
+    receiver = await Receiver(answer).start()
+    body = campaign_body(
+        8, maxConcurrency=4, server={"url": receiver.url, "timeoutSeconds": 20}, predialPlan={}
+    )
+    campaign = (await client.post("/campaigns", json=body, headers=org.headers)).json()
+    env = {"CAMPAIGN_SERVICE_DISPATCHER_LEASE_SECONDS": "60"}
+    doomed = _worker(database_url, tmp_path, **env)
+    survivor = None
+    try:
+
+        async def checking() -> bool:
+            return len(receiver.received) >= 4
+
+        await _wait_for(checking, seconds=60)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+        holding["on"] = False
+        survivor = _worker(database_url, tmp_path, **env)
+
+        async def ended() -> bool:
+            status = await scalar(
+                sessions, "SELECT status FROM campaigns WHERE id = :id", id=campaign["id"]
+            )
+            return status == "ended"
+
+        await _wait_for(ended, seconds=120)
+    finally:
+        for process in (doomed, survivor):
+            if process is not None:
+                stop_process(process)
+        await receiver.stop()
+    sim = await rows(
+        sessions,
+        "SELECT k.customer->>'number' AS number FROM sim_calls s JOIN calls k ON k.id = s.call_id",
+    )
+    numbers = [r.number for r in sim]
+    assert len(numbers) == len(set(numbers))  # no one dialed twice
+    assert not [n for n in numbers if n.endswith("1")]  # the ineligible contact never
+    assert len(numbers) == 7
+    skipped = await rows(sessions, "SELECT skip_reason FROM calls WHERE skip_reason IS NOT NULL")
+    assert [r.skip_reason for r in skipped] == ["predial-ineligible"]
