@@ -301,3 +301,18 @@ def test_signature_is_standard_webhooks():
     body = b'{"test": 2432232314}'
     signature = signing.sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
     assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+async def test_deleting_a_running_campaign_reports_cancel_then_archive(
+    client, org, sessions, clock, receiver
+):
+    campaign = await _create(client, org, receiver.url, n=1)
+    response = await client.delete(f"/v2/campaign/{campaign['id']}", headers=org.headers)
+    assert response.status_code == 200, response.text
+    courier = Courier(sessions=sessions, settings=engine_settings(), clock=clock)
+    await _deliver_all(courier, clock)
+    await courier.close()
+    types = [e.json()["message"]["type"] for e in _events(receiver)]
+    assert sorted(types) == ["campaign.archived", "campaign.cancelled", "contact.skipped"]
+    archived = next(e.json()["message"] for e in _events(receiver) if "archived" in e.body.decode())
+    assert archived["endedReason"] == "campaign.scheduled.ended-by-user"
