@@ -40,8 +40,8 @@ _RETRY_REASONS, _RETRY_GROUP_NAMES = group_table()
 UNPLACED_REASONS = [CANCELLED_BEFORE_PLACED, CAPACITY_WINDOW_CLOSED]
 # What an ended call's contact event needs (see `db.outbox.contact_events`).
 _EVENT_COLUMNS = (
-    f"k.org_id, k.customer, k.attempt_number, k.contact_id, k.status,"
-    f" '{SCHEDULED}' AS from_status, k.ended_reason, k.skip_reason"
+    "k.org_id, k.customer, k.attempt_number, k.contact_id, k.status, k.started_at,"
+    " k.ended_reason, k.skip_reason"
 )
 
 
@@ -499,7 +499,7 @@ _APPLY = text(
           AND {p.rank("current.status")} < {p.rank("report.status")}
         RETURNING c.id, c.campaign_id, c.org_id, current.status AS from_status,
                   report.status AS to_status, report.reason, c.customer, c.attempt_number,
-                  c.contact_id, c.status, c.ended_reason, c.skip_reason
+                  c.contact_id, c.status, c.started_at, c.ended_reason, c.skip_reason
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)

@@ -17,13 +17,14 @@ SUBSCRIBED = """
     AND cc.extra_config -> 'server' ->> 'url' IS NOT NULL"""
 
 # The contact's event type for a call that was just ended or placed; `x` has status,
-# from_status (the status before the change), ended_reason and skip_reason.
+# started_at, ended_reason and skip_reason. Ended calls are told apart as the v2 contact
+# statuses are (readmodel/contacts.py), so an event and the contact's status always agree.
 CONTACT_EVENT_TYPE = f"""
     CASE
       WHEN x.status <> '{CallStatus.ENDED.value}' THEN 'contact.dispatched'
       WHEN x.skip_reason = '{SkipReason.PREDIAL_FAILED.value}' THEN 'contact.predial-failed'
       WHEN x.skip_reason IS NOT NULL THEN 'contact.skipped'
-      WHEN x.from_status <> '{CallStatus.SCHEDULED.value}' THEN 'contact.completed'
+      WHEN x.started_at IS NOT NULL THEN 'contact.completed'
       WHEN x.ended_reason = ANY(CAST(:unplaced_reasons AS text[])) THEN 'contact.skipped'
       ELSE 'contact.failed'
     END"""
@@ -31,7 +32,7 @@ CONTACT_EVENT_TYPE = f"""
 
 def contact_events(name: str, source: str) -> str:
     """A CTE `name` that writes the contact events of the calls in CTE `source`, which must
-    return id, campaign_id, org_id, customer, attempt_number, contact_id, status, from_status,
+    return id, campaign_id, org_id, customer, attempt_number, contact_id, status, started_at,
     ended_reason, skip_reason. Needs :now and :unplaced_reasons."""
     return f"""{name} AS (
         INSERT INTO event_outbox (campaign_id, org_id, type, payload, created_at,
