@@ -41,4 +41,4 @@ class Delivery(OutputModel):
 class DeliveryList(OutputModel):
     """Extension: a campaign's recent events (serverMessages) and their delivery."""
 
-    results: list[Delivery]
+    results: list[Delivery] = Field(description="The events, newest first.")
