@@ -38,6 +38,8 @@ _RETRY_REASONS, _RETRY_GROUP_NAMES = group_table()
 # Ended without being placed by the engine or the user, not refused by the provider: the
 # contact was skipped (its event is contact.skipped, as the v2 contact status says).
 UNPLACED_REASONS = [CANCELLED_BEFORE_PLACED, CAPACITY_WINDOW_CLOSED]
+# The writers' CTE of the calls they end is named after the status it writes.
+_ENDED_CTE = ENDED
 # What an ended call's contact event needs (see `db.outbox.contact_events`).
 _EVENT_COLUMNS = (
     "k.org_id, k.customer, k.attempt_number, k.contact_id, k.status, k.started_at,"
@@ -354,7 +356,7 @@ _RELEASE = text(
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, 'engine', :now FROM ended
-    ), {outbox.contact_events("outboxed", "ended")}
+    ), {outbox.contact_events("outboxed", _ENDED_CTE)}
     SELECT (SELECT count(*) FROM released) AS released, (SELECT count(*) FROM ended) AS ended
     """
 )
@@ -401,7 +403,7 @@ _END_SCREENED = text(
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :ended_reason, 'engine', :now
         FROM ended
-    ), {outbox.contact_events("outboxed", "ended")}
+    ), {outbox.contact_events("outboxed", _ENDED_CTE)}
     SELECT DISTINCT org_id FROM ended
     """
 )
@@ -577,7 +579,7 @@ _END_UNPLACED = text(
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, :source, :now FROM ended
-    ), {outbox.contact_events("outboxed", "ended")}
+    ), {outbox.contact_events("outboxed", _ENDED_CTE)}
     SELECT count(*) FROM ended
     """
 )
@@ -674,7 +676,7 @@ _ROLL = text(
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :ended_reason, 'engine', :now
         FROM ended
-    ), {outbox.contact_events("outboxed", "ended")}
+    ), {outbox.contact_events("outboxed", _ENDED_CTE)}
     SELECT (SELECT count(*) FROM rolled) AS rolled, (SELECT count(*) FROM ended) AS ended
     """
 )
@@ -729,7 +731,7 @@ _END_PAST_CAPACITY = text(
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, 'engine', :now FROM ended
-    ), {outbox.contact_events("outboxed", "ended")}
+    ), {outbox.contact_events("outboxed", _ENDED_CTE)}
     SELECT count(*) FROM ended
     """
 )

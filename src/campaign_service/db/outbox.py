@@ -58,7 +58,7 @@ def contact_events(name: str, source: str) -> str:
 # Counters of a campaign's calls as the campaign events carry them (`m` is the campaign).
 COUNTERS = f"""(SELECT jsonb_build_object(
         'calls', count(*),
-        'ended', count(*) FILTER (WHERE k.status = '{CallStatus.ENDED.value}'),
+        'callsEnded', count(*) FILTER (WHERE k.status = '{CallStatus.ENDED.value}'),
         'placed', count(*) FILTER (WHERE k.provider_call_id IS NOT NULL),
         'skipped', count(*) FILTER (WHERE k.skip_reason IS NOT NULL
                                     AND k.skip_reason <> '{SkipReason.PREDIAL_FAILED.value}'),
