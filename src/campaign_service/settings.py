@@ -111,6 +111,31 @@ class Settings(BaseSettings):
         "time, the opening of its calling hours or a resume, if later). latestAt closes the "
         "window earlier.",
     )
+    # Campaign events (serverMessages): the outbox's delivery to the campaigns' servers.
+    events_enabled: bool = Field(
+        default=True, description="Whether the workers deliver campaign events (the courier)."
+    )
+    events_batch_size: int = Field(
+        default=200, ge=1, description="Most events one worker claims for delivery per pass."
+    )
+    events_receiver_concurrency: int = Field(
+        default=8, ge=1, description="Most deliveries one worker has open to one receiver."
+    )
+    events_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a claimed event stays with its worker before another one may "
+        "deliver it again (a worker that died mid-delivery); POSTs time out within half of it.",
+    )
+    events_retry_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How long a failing event is retried after it was written; then it is "
+        "dead and listed among the campaign's failed deliveries.",
+    )
+    events_poll_seconds: float = Field(
+        default=0.5, gt=0, description="Seconds between delivery passes when nothing was due."
+    )
     capacity_retry_seconds: float = Field(
         default=5.0,
         ge=0,

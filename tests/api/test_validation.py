@@ -207,10 +207,6 @@ INVALID: dict[str, tuple[Any, str]] = {
         campaign_body(schedulePlan={"earliestAt": "2030-01-01T00:00:00Z", "tz": "UTC"}),
         "property schedulePlan.tz should not exist",
     ),
-    "duplicateFromCampaignId is not supported": (
-        campaign_body(duplicateFromCampaignId="c_1"),
-        "property duplicateFromCampaignId should not exist",
-    ),
     "predialPlan without server": (
         campaign_body(predialPlan={"enabled": True}),
         "predialPlan requires server",

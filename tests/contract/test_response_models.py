@@ -92,7 +92,15 @@ async def test_every_operation_answers_what_its_response_model_says(
     for prefix in ("/campaigns", "/campaign", "/v2/campaign"):
         await s.check("POST", prefix, json=campaign_body(3))
     planned = await s.check("POST", "/campaigns", json=dial_plan)
-    running = await s.check("POST", "/campaigns", json=campaign_body(4))
+    running = await s.check(
+        "POST",
+        "/campaigns",
+        json=campaign_body(
+            4,
+            server={"url": "https://example.com/hook"},
+            serverMessages=["campaign.started", "contact.dispatched", "contact.completed"],
+        ),
+    )
     provider = simulated()
     dispatcher = await make_dispatcher(provider)
     for _ in range(6):  # mid-run: calls queued, ringing, talking and ended
@@ -124,6 +132,7 @@ async def test_every_operation_answers_what_its_response_model_says(
             for prefix in ("/campaigns", "/campaign"):
                 await s.check("GET", f"{prefix}/{campaign_id}/calls/{call_id}")
         await s.check("GET", f"/campaigns/{campaign_id}/events")
+        await s.check("GET", f"/campaigns/{campaign_id}/deliveries")
         await s.check("GET", f"/v2/campaign/{campaign_id}", params={"includeCounters": "true"})
         await s.check("GET", f"/v2/campaign/{campaign_id}")
         await s.check("GET", f"/v2/campaign/{campaign_id}/contacts")

@@ -261,3 +261,24 @@ async def test_campaigns_using_the_control_extensions_read_fine_through_the_sdk(
     contacts = await sdk.campaigns.campaign_controller_get_campaign_v_2_contacts(created["id"])
     assert len(contacts.results) == 3
     assert {c.id for c in contacts.results} <= set(found.calls)
+
+
+async def test_sdk_duplicates_a_campaign(sdk):
+    source = await sdk.campaigns.campaign_controller_create(
+        name="Original", assistant_id="asst_1", phone_number_id="pn_1", customers=customers(2)
+    )
+    copy = await sdk.campaigns.campaign_controller_create(
+        name="Copy", duplicate_from_campaign_id=source.id
+    )
+    assert copy.id != source.id
+    assert copy.assistant_id == "asst_1"
+    assert [c.number for c in copy.customers] == [c.number for c in source.customers]
+    copy_v2 = await sdk.campaigns.campaign_controller_create_v_2(
+        name="Copy v2", duplicate_from_campaign_id=source.id, max_concurrency=2.0
+    )
+    assert copy_v2.max_concurrency == 2
+    with pytest.raises(ApiError) as raised:
+        await sdk.campaigns.campaign_controller_create(
+            name="Nope", duplicate_from_campaign_id=new_id()
+        )
+    assert raised.value.status_code == 404

@@ -30,8 +30,8 @@ def campaign_operations(document: dict[str, Any]) -> list[tuple[str, str, dict[s
         if method in METHODS and not is_extension(operation)
     ]
     # 7 operations at /campaigns and again at /campaign, and the extensions once: history,
-    # pause, resume, progress.
-    assert len(found) == 18
+    # pause, resume, progress, deliveries.
+    assert len(found) == 19
     return found
 
 
@@ -203,9 +203,9 @@ def test_extension_fields_are_marked_as_extensions(document: dict[str, Any]) -> 
         (path, method)
         for path, operations in document["paths"].items()
         for method, operation in operations.items()
-        if path.endswith(("/pause", "/resume", "/progress", "/events"))
+        if path.endswith(("/pause", "/resume", "/progress", "/events", "/deliveries"))
     ]
-    assert len(extension_paths) == 4
+    assert len(extension_paths) == 5
     for path, method in extension_paths:
         operation = document["paths"][path][method]
         assert operation["tags"] == ["Extensions"], path

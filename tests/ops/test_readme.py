@@ -71,10 +71,15 @@ SH_BLOCKS = {
     "Real calls through Vapi": RUN,  # on free ports (test_the_vapi_local_run_ends_every_call)
     "Audiences: CSV import, do-not-call, export (extensions)": SYNTAX,  # needs the user's files
     "Development": SYNTAX,
+    "The user's server: pre-dial checks, campaign events, duplicating": SYNTAX,  # needs an org
 }
 # Python blocks: the SDK example runs after the walk-through (it needs its KEY); the others run
 # on their own.
-PY_BLOCKS = {"With Vapi's Python SDK": "after the walk-through", "A fake Vapi for local runs": RUN}
+PY_BLOCKS = {
+    "With Vapi's Python SDK": "after the walk-through",
+    "A fake Vapi for local runs": RUN,
+    "Verifying event signatures": RUN,
+}
 
 
 def fenced_blocks() -> list[tuple[str, str, str]]:

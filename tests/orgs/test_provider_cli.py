@@ -131,3 +131,20 @@ def test_bad_input_is_a_one_line_error(org, env, key_file, tmp_path):
     shown = ok_json(run("org", "show", org.org_id, env=env))
     assert shown["provider"] == "simulated"
     assert shown["vapiApiKeyFingerprint"] is None
+
+
+async def test_webhook_secret_is_shown_and_rotated(org, env, sessions):
+    shown = ok_json(run("org", "webhook-secret", org.org_id, env=env))
+    assert shown["webhookSecret"].startswith("whsec_")
+    assert ok_json(run("org", "webhook-secret", org.org_id, env=env)) == shown
+    rotated = ok_json(run("org", "webhook-secret", org.org_id, "--rotate", env=env))
+    assert rotated["rotated"] is True
+    assert rotated["webhookSecret"].startswith("whsec_")
+    assert rotated["webhookSecret"] != shown["webhookSecret"]
+    async with sessions() as session:
+        stored = await session.scalar(
+            text("SELECT webhook_secret FROM orgs WHERE id = :id"), {"id": uuid.UUID(org.org_id)}
+        )
+    assert stored == rotated["webhookSecret"]
+    unknown = str(uuid.uuid4())
+    fails(run("org", "webhook-secret", unknown, env=env), f"org {unknown} not found")

@@ -247,6 +247,38 @@ def _page(results: list[dict[str, Any]], sort_order: str) -> dict[str, Any]:
     }
 
 
+# Extension: a campaign's events and their delivery, newest first.
+DELIVERIES = [
+    {
+        "id": "5f0c6a1e-7d2b-4c89-9a51-2e3f4b5c6d7e",
+        "type": "contact.completed",
+        "state": "pending",
+        "attempts": 2,
+        "lastStatusCode": 503,
+        "lastError": "HTTP 503",
+        "nextAttemptAt": "2026-06-02T15:04:09.000Z",
+        "createdAt": "2026-06-02T15:04:05.000Z",
+    },
+    {
+        "id": "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+        "type": "contact.dispatched",
+        "state": "dead",
+        "attempts": 9,
+        "lastError": "no answer within 20 s",
+        "createdAt": "2026-06-02T14:03:00.000Z",
+    },
+    {
+        "id": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a",
+        "type": "campaign.started",
+        "state": "delivered",
+        "attempts": 1,
+        "lastStatusCode": 200,
+        "deliveredAt": "2026-06-02T14:00:00.000Z",
+        "createdAt": "2026-06-02T14:00:00.000Z",
+    },
+]
+
+
 def _examples(**named: tuple[str, Any]) -> dict[str, Any]:
     return {key: {"summary": summary, "value": value} for key, (summary, value) in named.items()}
 
@@ -269,6 +301,9 @@ SUCCESS_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/{id}/resume"): _examples(resumed=("Resumed", CAMPAIGN_RESUMED)),
     ("get", "/{id}/progress"): _examples(
         progress=("Some contacts wait for their morning, the rest for a slot", PROGRESS)
+    ),
+    ("get", "/{id}/deliveries"): _examples(
+        deliveries=("One event delivered, one failing, one dead", {"results": DELIVERIES})
     ),
 }
 

@@ -25,6 +25,7 @@ from campaign_service.calls.ended_reasons import (
 from campaign_service.calls.outcomes import group_table
 from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.campaigns.state import CampaignStatus
+from campaign_service.db import outbox
 from campaign_service.db import predicates as p
 from campaign_service.db.liveness import held_by_a_dead_dispatcher
 from campaign_service.db.notify import notify_dispatchers
@@ -34,6 +35,16 @@ SCHEDULED = CallStatus.SCHEDULED.value
 ENDED = CallStatus.ENDED.value
 RUNNING = CampaignStatus.IN_PROGRESS.value
 _RETRY_REASONS, _RETRY_GROUP_NAMES = group_table()
+# Ended without being placed by the engine or the user, not refused by the provider: the
+# contact was skipped (its event is contact.skipped, as the v2 contact status says).
+UNPLACED_REASONS = [CANCELLED_BEFORE_PLACED, CAPACITY_WINDOW_CLOSED]
+# The writers' CTE of the calls they end is named after the status it writes.
+_ENDED_CTE = ENDED
+# What an ended call's contact event needs (see `db.outbox.contact_events`).
+_EVENT_COLUMNS = (
+    "k.org_id, k.customer, k.attempt_number, k.contact_id, k.status, k.started_at,"
+    " k.ended_reason, k.skip_reason"
+)
 
 
 @dataclass(frozen=True)
@@ -357,12 +368,12 @@ _RELEASE = text(
                            lease_owner = NULL, lease_expires_at = NULL,
                            next_attempt_at = NULL, updated_at = :now
         FROM target t WHERE k.id = t.id AND t.campaign_status <> '{RUNNING}'
-        RETURNING k.id, k.campaign_id
+        RETURNING k.id, k.campaign_id, {_EVENT_COLUMNS}
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, 'engine', :now FROM ended
-    )
+    ), {outbox.contact_events("outboxed", _ENDED_CTE)}
     SELECT (SELECT count(*) FROM released) AS released, (SELECT count(*) FROM ended) AS ended
     """
 )
@@ -388,6 +399,7 @@ async def release_for_retry(
             "retry_at": retry_at,
             "now": now,
             "reason": CANCELLED_BEFORE_PLACED,
+            "unplaced_reasons": UNPLACED_REASONS,
         },
     )
 
@@ -402,13 +414,13 @@ _END_SCREENED = text(
                            lease_expires_at = NULL, next_attempt_at = NULL, updated_at = :now
         FROM screened s
         WHERE k.id = s.id AND k.lease_owner = :owner AND k.status = '{SCHEDULED}'
-        RETURNING k.id, k.campaign_id, k.org_id
+        RETURNING k.id, k.campaign_id, {_EVENT_COLUMNS}
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :ended_reason, 'engine', :now
         FROM ended
-    )
+    ), {outbox.contact_events("outboxed", _ENDED_CTE)}
     SELECT DISTINCT org_id FROM ended
     """
 )
@@ -433,6 +445,7 @@ async def end_screened_calls(
             "ended_reason": CANCELLED_BEFORE_PLACED,
             "owner": owner,
             "now": now,
+            "unplaced_reasons": UNPLACED_REASONS,
         },
     )
     for org_id in orgs.scalars():  # their slots are free again
@@ -522,14 +535,19 @@ _APPLY = text(
           AND (m.advances OR m.heard OR m.provider_error IS NOT NULL OR m.cost IS NOT NULL
                OR m.end_report IS NOT NULL)
         RETURNING c.id, c.campaign_id, c.org_id, m.from_status, m.status AS to_status,
-                  m.reason, m.advances
+                  m.reason, m.advances, c.customer, c.attempt_number, c.contact_id, c.status,
+                  c.started_at, c.ended_reason, c.skip_reason
     ), changed AS (
         SELECT * FROM written WHERE advances
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, from_status, to_status, reason, :source, :now FROM changed
-    ), {_NEXT_ATTEMPTS}
+    ), reported AS (
+        -- Events only for a call's dispatch (its first step off scheduled) and its end.
+        SELECT * FROM changed
+        WHERE to_status = '{ENDED}' OR from_status = '{SCHEDULED}'
+    ), {outbox.contact_events("outboxed", "reported")}, {_NEXT_ATTEMPTS}
     SELECT id, campaign_id, org_id, from_status, to_status FROM changed
     """
 )
@@ -575,6 +593,7 @@ async def apply_status_reports(
                 "now": now,
                 "retry_reasons": _RETRY_REASONS,
                 "retry_groups": _RETRY_GROUP_NAMES,
+                "unplaced_reasons": UNPLACED_REASONS,
             },
         )
         changes.extend(
@@ -599,11 +618,13 @@ _END_UNPLACED = text(
         UPDATE calls SET status = '{ENDED}', ended_reason = :reason, ended_at = :now,
                          next_attempt_at = NULL, updated_at = :now
         WHERE campaign_id = ANY(:campaigns) AND {p.waiting()}
-        RETURNING id, campaign_id
-    )
-    INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
-                             source, created_at)
-    SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, :source, :now FROM ended
+        RETURNING id, campaign_id, {_EVENT_COLUMNS.replace("k.", "")}
+    ), logged AS (
+        INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
+                                 source, created_at)
+        SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, :source, :now FROM ended
+    ), {outbox.contact_events("outboxed", _ENDED_CTE)}
+    SELECT count(*) FROM ended
     """
 )
 
@@ -627,9 +648,10 @@ async def end_unplaced_calls(
             "reason": require_known(ended_reason),
             "source": source,
             "now": now,
+            "unplaced_reasons": UNPLACED_REASONS,
         },
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.scalar_one())
 
 
 # ---- calling hours and the capacity window (extensions) ----
@@ -692,13 +714,13 @@ _ROLL = text(
                            skip_reason = :skip_reason, next_attempt_at = NULL,
                            window_closes_at = NULL, updated_at = :now
         FROM target t WHERE k.id = t.id AND t.opens IS NULL
-        RETURNING k.id, k.campaign_id
+        RETURNING k.id, k.campaign_id, {_EVENT_COLUMNS}
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :ended_reason, 'engine', :now
         FROM ended
-    )
+    ), {outbox.contact_events("outboxed", _ENDED_CTE)}
     SELECT (SELECT count(*) FROM rolled) AS rolled, (SELECT count(*) FROM ended) AS ended
     """
 )
@@ -727,6 +749,7 @@ async def roll_windows(
                 "now": now,
                 "ended_reason": CANCELLED_BEFORE_PLACED,
                 "skip_reason": SkipReason.NO_CALLING_HOURS.value,
+                "unplaced_reasons": UNPLACED_REASONS,
             },
         )
     ).one()
@@ -747,11 +770,13 @@ _END_PAST_CAPACITY = text(
         UPDATE calls k SET status = '{ENDED}', ended_reason = :reason, ended_at = :now,
                            next_attempt_at = NULL, window_closes_at = NULL, updated_at = :now
         FROM expired e WHERE k.id = e.id
-        RETURNING k.id, k.campaign_id
-    )
-    INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
-                             source, created_at)
-    SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, 'engine', :now FROM ended
+        RETURNING k.id, k.campaign_id, {_EVENT_COLUMNS}
+    ), logged AS (
+        INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
+                                 source, created_at)
+        SELECT id, campaign_id, '{SCHEDULED}', '{ENDED}', :reason, 'engine', :now FROM ended
+    ), {outbox.contact_events("outboxed", _ENDED_CTE)}
+    SELECT count(*) FROM ended
     """
 )
 
@@ -770,9 +795,10 @@ async def end_calls_past_capacity_window(
             "now": now,
             "cutoff": now - timedelta(seconds=window_seconds),
             "reason": CAPACITY_WINDOW_CLOSED,
+            "unplaced_reasons": UNPLACED_REASONS,
         },
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.scalar_one())
 
 
 async def restart_capacity_clock(
@@ -855,3 +881,18 @@ async def take_calls_to_poll(
         {"providers": list(providers), "quiet": quiet_since, "now": now, "limit": limit},
     )
     return [PolledCall(r.id, r.org_id, r.provider_call_id, r.started_at) for r in rows]
+
+
+async def audience_of(
+    session: AsyncSession, *, campaign_id: uuid.UUID
+) -> list[tuple[int | None, dict[str, Any]]]:
+    """A campaign's customers as uploaded, in dial order, with their dialPlan entry index
+    (first attempts only: a retry is the same contact again)."""
+    rows = await session.execute(
+        text(
+            "SELECT dial_plan_index, customer FROM calls"
+            " WHERE campaign_id = :c AND attempt_number = 1 ORDER BY position"
+        ),
+        {"c": campaign_id},
+    )
+    return [(r.dial_plan_index, r.customer) for r in rows]

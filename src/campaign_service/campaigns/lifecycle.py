@@ -66,7 +66,19 @@ async def move_campaigns(
         cause=cause.value,
         source=source.value,
         now=now,
+        event=event_type(to, cause),
     )
+
+
+def event_type(to: Stage, cause: Cause) -> str | None:
+    """The campaign event (serverMessages) a move reports, written with it to the outbox."""
+    if to is Stage.IN_PROGRESS:
+        return "campaign.started"
+    if to is Stage.ENDED:
+        return "campaign.cancelled" if cause is Cause.ENDED_BY_USER else "campaign.ended"
+    if to is Stage.ARCHIVED:
+        return "campaign.archived"
+    return None
 
 
 async def record_created(session: AsyncSession, *, campaign_id: uuid.UUID, now: datetime) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.calls.ended_reasons import CAPACITY_WINDOW_CLOSED
 from campaign_service.campaigns.state import CampaignStatus, Stage
+from campaign_service.db import outbox
 from campaign_service.db import predicates as p
 from campaign_service.db.models import Campaign
 
@@ -137,12 +138,12 @@ _MOVE = f"""
     ), moved AS (
         UPDATE campaigns c SET {{assignments}}, updated_at = :now
         FROM target t WHERE c.id = t.id
-        RETURNING c.id, c.org_id, t.stage
+        RETURNING c.id, c.org_id, t.stage, c.status, c.ended_reason
     ), logged AS (
         INSERT INTO campaign_events (campaign_id, from_stage, to_stage, ended_reason, cause,
                                      source, created_at)
         SELECT id, stage, :to, :reason, :cause, :source, :now FROM moved
-    )
+    ), {outbox.campaign_events("outboxed", "moved")}
     SELECT id, org_id, stage FROM moved
 """
 
@@ -152,7 +153,7 @@ _ASSIGNMENTS: dict[Stage, str] = {
     "ended_at = :now",
     Stage.ARCHIVED: "archived_at = :now",
 }
-_MOVES = {stage: text(_MOVE.format(assignments=sql)) for stage, sql in _ASSIGNMENTS.items()}
+_MOVES = {stage: text(_MOVE.replace("{assignments}", sql)) for stage, sql in _ASSIGNMENTS.items()}
 
 
 async def move(
@@ -165,6 +166,7 @@ async def move(
     cause: str,
     source: str,
     now: datetime,
+    event: str | None = None,
 ) -> list[Moved]:
     """Compare-and-set: move the campaigns that are in one of `sources` to `target`, each with
     its history row, in one statement. Campaigns in any other stage are left alone."""
@@ -180,6 +182,7 @@ async def move(
             "cause": cause,
             "source": source,
             "now": now,
+            "event": event,
         },
     )
     return [Moved(r.id, r.org_id, Stage(r.stage)) for r in rows]

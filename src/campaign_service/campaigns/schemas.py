@@ -298,9 +298,18 @@ class CreateCampaignDTO(InputModel):
     predialPlan: PredialPlan | None = _d("predialPlan")
     callingWindow: CallingWindow | None = Field(default=None, description=CALLING_WINDOW)
     retryPlan: RetryPlan | None = Field(default=None, description=RETRY_PLAN)
+    duplicateFromCampaignId: str | None = Field(
+        default=None,
+        description="Copy this campaign's configuration (and its audience when customers and "
+        "dialPlan are not given); the request's fields apply on top. The campaign must be "
+        "one of your organization's. Not echoed back.",
+    )
 
     @model_validator(mode="after")
     def _check_rules(self) -> CreateCampaignDTO:
+        if self.duplicateFromCampaignId is not None:
+            # Checked once the source's configuration is merged in (`duplicate_body`).
+            return self
         errors = _one_target_errors(self.assistantId, self.workflowId, self.squadId)
         if not errors and self.assistantId is self.workflowId is self.squadId is None:
             errors.append("one of assistantId, workflowId or squadId is required")

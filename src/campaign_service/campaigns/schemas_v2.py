@@ -22,7 +22,11 @@ from campaign_service.campaigns.schemas import (
     SchedulePlan,
 )
 from campaign_service.campaigns.schemas_control import CallingWindow, RetryPlan
-from campaign_service.campaigns.state import CampaignEndedReason, CampaignStatus, Stage
+from campaign_service.campaigns.state import (
+    CampaignEndedReason,
+    CampaignStatusV2,
+    Stage,
+)
 from campaign_service.schema_types import (
     MAX_PAGE,
     InputModel,
@@ -69,7 +73,10 @@ class CampaignCallMetrics(OutputModel):
 class CampaignSummary(OutputModel):
     """A campaign without its audience and call map (v2 get and list)."""
 
-    status: CampaignStatus = Field(description="This is the status of the campaign.")
+    status: CampaignStatusV2 = Field(
+        description="This is the status of the campaign: scheduled, in-progress, ended, or "
+        "cancelled when the user ended it (v1 reads ended, with an ended-by-user reason)."
+    )
     endedReason: CampaignEndedReason | None = Field(
         default=None, description="This is the explanation for how the campaign ended."
     )

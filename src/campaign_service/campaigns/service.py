@@ -38,6 +38,7 @@ from campaign_service.db.notify import notify_dispatchers
 from campaign_service.errors import BadRequest, NotFound
 from campaign_service.readmodel.campaigns import EXTRA_CONFIG_FIELDS
 from campaign_service.schema_types import PaginationMeta
+from campaign_service.timeutil import iso_z
 
 # The call length estimates assume without observed calls (Settings.typical_call_seconds).
 DEFAULT_CALL_SECONDS = 60.0
@@ -177,6 +178,64 @@ async def create_campaign(
     await lifecycle.record_created(session, campaign_id=campaign.id, now=now)
     await notify_dispatchers(session, org.id)
     return campaign
+
+
+_TARGETS = ("assistantId", "workflowId", "squadId")
+_NUMBERS = ("phoneNumberId", "dialPlan")
+
+
+async def duplicate_body(
+    session: AsyncSession, *, org_id: uuid.UUID, dto: CreateCampaignDTO, now: datetime
+) -> dict[str, Any]:
+    """The create body of a duplicate: the source campaign's configuration (404 unless it is
+    one of this org's campaigns), its audience unless the request gives customers or a
+    dialPlan, and the request's own fields on top. The caller validates it as a new create."""
+    assert dto.duplicateFromCampaignId is not None
+    source = await get_campaign(session, org_id=org_id, campaign_id=dto.duplicateFromCampaignId)
+    body: dict[str, Any] = {"name": source.name, "maxConcurrency": source.max_concurrency}
+    for key, value in (
+        ("assistantId", source.assistant_id),
+        ("workflowId", source.workflow_id),
+        ("squadId", source.squad_id),
+    ):
+        if value is not None:
+            body[key] = value
+    body.update(source.extra_config or {})
+    if source.calling_window is not None:
+        body["callingWindow"] = source.calling_window
+    if source.retry_plan is not None:
+        body["retryPlan"] = source.retry_plan
+    # A schedule is copied while it can still apply (its latestAt, if any, is ahead).
+    if source.has_schedule_plan and (source.latest_at is None or source.latest_at > now):
+        plan: dict[str, Any] = {"earliestAt": iso_z(source.earliest_at or now)}
+        if source.latest_at is not None:
+            plan["latestAt"] = iso_z(source.latest_at)
+        body["schedulePlan"] = plan
+    audience = await calls.audience_of(session, campaign_id=source.id)
+    if source.dial_plan_numbers is not None:
+        body["dialPlan"] = [
+            {"phoneNumberId": number, "customers": [c for i, c in audience if i == index]}
+            for index, number in enumerate(source.dial_plan_numbers)
+        ]
+    else:
+        body["phoneNumberId"] = source.phone_number_id
+        body["customers"] = [customer for _, customer in audience]
+    given = dto.model_dump(mode="json", exclude_unset=True, exclude={"duplicateFromCampaignId"})
+    # A field the request gives replaces its whole group of alternatives in the source.
+    if any(key in given for key in _TARGETS):
+        for key in _TARGETS:
+            body.pop(key, None)
+    if "dialPlan" in given or "customers" in given:
+        body.pop("dialPlan", None)
+        body.pop("customers", None)
+    if "dialPlan" in given:
+        body.pop("phoneNumberId", None)
+    if "phoneNumberId" in given and "dialPlan" in body:
+        # The source's dialPlan entries become one audience called from the given number.
+        entries = body.pop("dialPlan")
+        body.setdefault("customers", [c for entry in entries for c in entry["customers"]])
+    body.update(given)
+    return body
 
 
 async def get_campaign(

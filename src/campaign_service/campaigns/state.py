@@ -25,6 +25,15 @@ class CampaignStatus(StrEnum):
     ENDED = "ended"
 
 
+class CampaignStatusV2(StrEnum):
+    """The status Vapi's v2 paths show: a campaign the user ended reads `cancelled` there."""
+
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in-progress"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
 class CampaignEndedReason(StrEnum):
     SCHEDULED_ENDED_BY_USER = "campaign.scheduled.ended-by-user"
     IN_PROGRESS_ENDED_BY_USER = "campaign.in-progress.ended-by-user"
@@ -138,3 +147,10 @@ def require_resumable(current: CampaignStatus, *, paused: bool) -> None:
         raise BadRequest("campaign is ended and cannot be resumed")
     if not paused:
         raise BadRequest("campaign is not paused")
+
+
+def v2_status(status: str, ended_reason: str | None) -> CampaignStatusV2:
+    """What the v2 paths call a campaign's status (v1 keeps `ended` with its reason)."""
+    if ended_reason in {r.value for r in USER_END_REASON.values()}:
+        return CampaignStatusV2.CANCELLED
+    return CampaignStatusV2(status)

@@ -65,6 +65,15 @@ class Org(Base):
     # its campaigns show the reason, until a new key is given.
     dispatch_blocked_reason: Mapped[str | None] = mapped_column(Text)
     dispatch_blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The key that signs the org's campaign events (Standard Webhooks: "whsec_" and base64;
+    # 64 hex digits are valid base64, 48 random-looking bytes once decoded). Rotated by the CLI.
+    webhook_secret: Mapped[str] = mapped_column(
+        String(80),
+        server_default=text(
+            "('whsec_'::text || replace(((gen_random_uuid())::text || (gen_random_uuid())::text),"
+            " '-'::text, ''::text))"
+        ),
+    )
 
     __table_args__ = (
         CheckConstraint("concurrency_limit >= 1", name="concurrency_limit_positive"),
@@ -358,3 +367,38 @@ class IdempotencyKey(Base):
 
     # The purge deletes keys older than the retention, whichever org they belong to.
     __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+
+
+class OutboxEvent(Base):
+    """A campaign event waiting to be delivered to the campaign's server, or the record of its
+    delivery. Written in the same statement as the change it reports; delivered after commit
+    by the workers (at least once; `event_id` is the stable id receivers deduplicate on)."""
+
+    __tablename__ = "event_outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID, server_default=text("gen_random_uuid()"))
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id"))
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # pending (due at next_attempt_at, which is also the lease of a delivery under way),
+    # delivered, or dead (gave up after the retry time, last_error says why).
+    state: Mapped[str] = mapped_column(String(20), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'delivered', 'dead')", name="state_valid"),
+        UniqueConstraint("event_id", name="uq_event_outbox_event_id"),
+        Index(
+            "ix_event_outbox_due",
+            "next_attempt_at",
+            postgresql_where=text("state = 'pending'"),
+        ),
+        Index("ix_event_outbox_campaign", "campaign_id", "id"),
+    )

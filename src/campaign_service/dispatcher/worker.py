@@ -36,7 +36,8 @@ from campaign_service.calls.repository import ClaimedCall
 from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.db.notify import SETTINGS_CHANGED
 from campaign_service.db.session import unit_of_work
-from campaign_service.dispatcher import breaker, claims, reconciler, scheduler
+from campaign_service.dispatcher import breaker, claims, predial, reconciler, scheduler
+from campaign_service.dispatcher.courier import Courier
 from campaign_service.dispatcher.events import StatusReportRecorder
 from campaign_service.dispatcher.presence import Presence
 from campaign_service.observability import metrics
@@ -77,6 +78,7 @@ class TickReport:
     retried: int = 0
     rejected: int = 0
     screened: int = 0
+    checking: int = 0
     unknown: int = 0
     finished: int = 0
     errors: list[str] = field(default_factory=list)
@@ -152,6 +154,13 @@ class Dispatcher:
         self._woken_at: float | None = None
         self._dial_slots = asyncio.Semaphore(settings.dispatcher_dial_concurrency)
         self._breakers_checked_at: datetime | None = None
+        self.predial = predial.PredialChecker(
+            clock=clock,
+            concurrency=settings.dispatcher_dial_concurrency,
+            max_wait_seconds=settings.dispatcher_lease_seconds / 2,
+        )
+        # Calls waiting for their campaign's pre-dial check, per campaign (see `_hand_off`).
+        self._checking: set[asyncio.Task[None]] = set()
 
     @property
     def owner(self) -> str | None:
@@ -172,6 +181,9 @@ class Dispatcher:
         if claimed:
             assert owner is not None
             claimed = await self._screen(claimed, owner, report)
+        if claimed:
+            assert owner is not None
+            claimed = self._hand_off(claimed, owner, report)
         if claimed:
             assert owner is not None
             await self._place_all(claimed, owner, report)
@@ -267,6 +279,66 @@ class Dispatcher:
             for c in claimed
             if c.call_id not in done
         ]
+
+    def _hand_off(
+        self, claimed: list[ClaimedCall], owner: str, report: TickReport
+    ) -> list[ClaimedCall]:
+        """Calls of campaigns with a pre-dial check are checked and placed in a task of their
+        own, one per campaign, holding their lease meanwhile: a slow server slows only its
+        own campaign. Returns the calls to place in this pass."""
+        checked = [
+            c
+            for c in claimed
+            if c.campaign_running and c.screened is None and predial.wants_check(c.extra_config)
+        ]
+        if not checked:
+            return claimed
+        report.checking = len(checked)
+        for campaign_id in dict.fromkeys(c.campaign_id for c in checked):
+            group = [c for c in checked if c.campaign_id == campaign_id]
+            task = asyncio.create_task(self._check_then_place(group, owner))
+            self._checking.add(task)
+            task.add_done_callback(self._checking.discard)
+        ids = {c.call_id for c in checked}
+        return [c for c in claimed if c.call_id not in ids]
+
+    async def _check_then_place(self, group: list[ClaimedCall], owner: str) -> None:
+        try:
+            verdicts = await self.predial.check_all(group)
+            unchecked = [c.call_id for c in group if verdicts[c.call_id] is predial.NOT_CHECKED]
+            # A first attempt ends at once; a recovered one is only looked up at the provider.
+            first = [
+                (c.call_id, reason)
+                for c in group
+                if isinstance(reason := verdicts[c.call_id], SkipReason) and c.attempts == 1
+            ]
+            if first or unchecked:
+                now = self.clock()
+                async with unit_of_work(self.sessions) as session:
+                    await calls.end_screened_calls(session, screened=first, owner=owner, now=now)
+                    await calls.release_for_retry(
+                        session,
+                        call_ids=unchecked,
+                        owner=owner,
+                        retry_at=now + timedelta(seconds=jittered(1.0)),
+                        now=now,
+                    )
+            done = {call_id for call_id, _ in first} | set(unchecked)
+            rest = []
+            for c in group:
+                verdict = verdicts[c.call_id]
+                if c.call_id not in done:
+                    screened = verdict if isinstance(verdict, SkipReason) else None
+                    rest.append(replace(c, screened=screened) if screened else c)
+            if rest:
+                await self._place_all(rest, owner, TickReport())
+        except Exception:
+            log.exception("pre-dial check and placing failed; the leases will be recovered")
+
+    async def settle(self) -> None:
+        """Wait for the pre-dial checks under way and the placing that follows them."""
+        while self._checking:
+            await asyncio.gather(*self._checking, return_exceptions=True)
 
     async def _place_all(self, claimed: list[ClaimedCall], owner: str, report: TickReport) -> None:
         outcomes = await asyncio.gather(*(self._place(call) for call in claimed))
@@ -415,6 +487,10 @@ class Dispatcher:
             clock=self.clock,
             stopping=stopping,
         )
+        courier_task = None
+        if self.settings.events_enabled:
+            courier = Courier(sessions=self.sessions, settings=self.settings, clock=self.clock)
+            courier_task = asyncio.create_task(courier.run(stopping), name="courier")
         last_maintenance = -math.inf
         try:
             while not self._stopping:
@@ -433,6 +509,8 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
+            await self.settle()
+            await self.predial.close()
             stopping.set()
             if reconciler_task is not None:
                 with contextlib.suppress(Exception):
@@ -440,4 +518,7 @@ class Dispatcher:
             if presence_task is not None:
                 with contextlib.suppress(Exception):
                     await presence_task
+            if courier_task is not None:
+                with contextlib.suppress(Exception):
+                    await courier_task
             await self.provider.stop()

@@ -1,6 +1,8 @@
 """CLI of the orgs' provider settings and of the master keys: `org update`, `org show`,
-`secrets rotate`, `secrets new-key`. A Vapi key is read from a file or stdin, never from the
-command line (where `ps` and shell history would keep it), and is never printed."""
+`org webhook-secret`, `secrets rotate`, `secrets new-key`. A Vapi key is read from a file or
+stdin, never from the command line (where `ps` and shell history would keep it), and is never
+printed. The webhook secret signs the org's campaign events; it is shown so the user's server
+can verify them."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from campaign_service.errors import AppError
+from campaign_service.errors import AppError, NotFound
+from campaign_service.events import repository as events
 from campaign_service.orgs import service
 from campaign_service.orgs.secrets import KeyRing, new_master_key
 from campaign_service.settings import Settings
@@ -70,6 +73,19 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> None:
     print(json.dumps(result.as_json()))
 
 
+def cmd_webhook_secret(args: argparse.Namespace, settings: Settings) -> None:
+    org_id = _org_id(args.org_id)
+
+    async def work(session: Any) -> str:
+        secret = await events.webhook_secret(session, org_id=org_id, rotate=args.rotate)
+        if secret is None:
+            raise NotFound(f"org {org_id} not found")
+        return secret
+
+    secret = args.run(settings, work)
+    print(json.dumps({"orgId": str(org_id), "webhookSecret": secret, "rotated": args.rotate}))
+
+
 def cmd_rotate(args: argparse.Namespace, settings: Settings) -> None:
     keys = KeyRing.from_setting(settings.secret_keys)
     count = args.run(settings, lambda session: service.rotate_vapi_keys(session, keys=keys))
@@ -93,6 +109,15 @@ def add_commands(org: Any, sub: Any, *, run: RunInDatabase) -> None:
     cmd = org.add_parser("show", help="an org's provider settings (the key as a fingerprint)")
     cmd.add_argument("org_id")
     cmd.set_defaults(func=cmd_show, run=run)
+    cmd = org.add_parser(
+        "webhook-secret",
+        help="the secret the org's campaign events are signed with (--rotate: a new one)",
+    )
+    cmd.add_argument("org_id")
+    cmd.add_argument(
+        "--rotate", action="store_true", help="replace it; events from now on use the new one"
+    )
+    cmd.set_defaults(func=cmd_webhook_secret, run=run)
 
     secrets = sub.add_parser("secrets", help="master keys of stored secrets").add_subparsers(
         dest="secrets_command", required=True

@@ -21,7 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, TALKING, CallStatus, in_order
 from campaign_service.campaigns.schemas_control import CallingWindow, RetryPlan
-from campaign_service.campaigns.state import CampaignStatus
+from campaign_service.campaigns.state import (
+    USER_END_REASON,
+    CampaignStatus,
+    CampaignStatusV2,
+    v2_status,
+)
 from campaign_service.db import models
 from campaign_service.db import predicates as p
 from campaign_service.orgs.repository import dispatch_blocked_reasons
@@ -274,7 +279,7 @@ def _summary(campaign: Any, row: Any, counters: bool) -> dict[str, Any]:
     extra = campaign.extra_config or {}
     control = control_fields(campaign)
     summary: dict[str, Any] = {
-        "status": campaign.status,
+        "status": v2_status(campaign.status, campaign.ended_reason),
         "endedReason": campaign.ended_reason,
         "name": campaign.name,
         "id": str(campaign.id),
@@ -330,8 +335,14 @@ def _ts_sql(column: str) -> str:
 _PAUSED_SQL = (
     f"(campaigns.paused_at IS NOT NULL AND campaigns.status = '{CampaignStatus.IN_PROGRESS.value}')"
 )
+# v2_status in SQL: a campaign the user ended reads `cancelled` on the v2 paths.
+_V2_STATUS_SQL = (
+    "CASE WHEN campaigns.ended_reason IN ("
+    + ", ".join(f"'{reason.value}'" for reason in USER_END_REASON.values())
+    + f") THEN '{CampaignStatusV2.CANCELLED.value}' ELSE campaigns.status END"
+)
 _SUMMARY_FIELDS = [
-    ("status", "campaigns.status"),
+    ("status", _V2_STATUS_SQL),
     ("endedReason", "campaigns.ended_reason"),
     ("name", "campaigns.name"),
     ("id", "campaigns.id"),

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from campaign_service.api.deps import (
     AppSettings,
@@ -34,12 +35,14 @@ from campaign_service.campaigns.schemas import (
     UpdateCampaignDTO,
 )
 from campaign_service.campaigns.schemas_control import PauseRequest
+from campaign_service.campaigns.schemas_events import DeliveryList, DeliveryQuery
 from campaign_service.campaigns.schemas_progress import CampaignProgress
 from campaign_service.campaigns.schemas_v2 import CampaignHistoryPaginatedResponse, HistoryQuery
 from campaign_service.errors import NotFound
 from campaign_service.readmodel import calls as call_views
 from campaign_service.readmodel import documents
 from campaign_service.readmodel.campaigns import campaign_body
+from campaign_service.readmodel.deliveries import deliveries
 from campaign_service.readmodel.history import history_page
 from campaign_service.readmodel.progress import progress
 from campaign_service.schema_types import PaginationMeta
@@ -75,7 +78,15 @@ async def create_campaign(
 ) -> Any:
     """Create a campaign and one call record per customer. It starts at schedulePlan.earliestAt,
     or at once without a schedulePlan. Extension: `dedupe=true` keeps each number's first
-    customer only."""
+    customer only. `duplicateFromCampaignId` copies one of your campaigns' configuration, and
+    its audience when neither customers nor dialPlan is given; the body's fields apply on top."""
+    if dto.duplicateFromCampaignId is not None:
+        body = await service.duplicate_body(session, org_id=org.id, dto=dto, now=now)
+        try:
+            dto = CreateCampaignDTO.model_validate(body)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+            raise RequestValidationError(errors) from None
     if options.dedupe:
         dto = dedupe_campaign(dto)
     campaign = await service.create_campaign(
@@ -257,3 +268,19 @@ async def get_progress(
         session, campaign, now=now, default_call_seconds=settings.typical_call_seconds
     )
     return json_body(report)
+
+
+@extensions.get(
+    "/{id}/deliveries",
+    response_model=DeliveryList,
+    summary="A campaign's recent events and their delivery (extension)",
+)
+async def get_deliveries(
+    id: str, org: CurrentOrg, session: Session, query: Annotated[DeliveryQuery, Query()]
+) -> Any:
+    """Extension (not part of Vapi's API): the campaign's newest events (serverMessages),
+    newest first, each with its stable id, how many POSTs were made, and whether it was
+    delivered, is pending a retry, or is dead (retried until the retry time ran out), with the
+    last error. `state=dead` lists the failures."""
+    campaign = await service.get_campaign(session, org_id=org.id, campaign_id=id)
+    return json_body(await deliveries(session, campaign, query))

@@ -10,17 +10,24 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 
-from campaign_service.api.deps import Credentials, CurrentOrg, Session, key_hash, unauthorized
+from campaign_service.api.deps import (
+    Credentials,
+    CurrentOrg,
+    Now,
+    Session,
+    key_hash,
+    unauthorized,
+)
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.idempotency import IdempotentRoute
 from campaign_service.api.routes import campaigns
 from campaign_service.api.routes.campaigns import json_body, pieces_body
 from campaign_service.campaigns import schemas_v2 as v2
 from campaign_service.campaigns import service
-from campaign_service.campaigns.schemas import Campaign
-from campaign_service.errors import NotFound
+from campaign_service.campaigns.schemas import Campaign, UpdateCampaignDTO
+from campaign_service.errors import BadRequest, NotFound
 from campaign_service.readmodel import documents
 from campaign_service.readmodel.campaigns import summaries, summary_texts
 from campaign_service.readmodel.contacts import contacts_page
@@ -43,14 +50,32 @@ router.add_api_route(
     summary="Create a campaign (v2)",
     name="create_campaign_v2",
 )
-router.add_api_route(
-    "/{id}",
-    campaigns.update_campaign,
-    methods=["PATCH"],
-    response_model=Campaign,
-    summary="Update or cancel a campaign (v2)",
-    name="update_campaign_v2",
+# What v2 PATCH may change: campaigns are immutable there, as on Vapi's v2.
+V2_MUTABLE = frozenset({"status", "name"})
+IMMUTABLE = (
+    "campaigns are immutable on /v2/campaign: only status (to cancel) and name can be "
+    "changed; to change {fields}, cancel this campaign and create a new one with "
+    "duplicateFromCampaignId set to its id (and the changed fields)"
 )
+
+
+@router.patch("/{id}", response_model=Campaign, summary="Cancel or rename a campaign (v2)")
+async def update_campaign_v2(
+    id: str,
+    dto: Annotated[UpdateCampaignDTO, Body()],
+    org: CurrentOrg,
+    session: Session,
+    now: Now,
+) -> Any:
+    """Cancel a campaign with `{"status": "cancelled"}` (calls not yet placed are cancelled,
+    calls in progress finish) or rename it. Any other field answers 400: v2 campaigns are
+    immutable; duplicate the campaign (`duplicateFromCampaignId`) with the change instead."""
+    changed = sorted(dto.model_fields_set - V2_MUTABLE)
+    if changed:
+        raise BadRequest(IMMUTABLE.format(fields=", ".join(changed)))
+    return await campaigns.update_campaign(id, dto, org, session, now)
+
+
 router.add_api_route(
     "/{id}",
     campaigns.delete_campaign,

@@ -51,7 +51,7 @@ class CampaignPage {
     const fingerprint = JSON.stringify([summary.status, summary.updatedAt, counters]);
     if (fingerprint === this.fingerprint) {
       // Unchanged since the details were last refreshed: once finished, nothing will move.
-      if (summary.status === "ended" && !counters.pending && !counters.dispatched) this.poller.stop();
+      if ((summary.status === "ended" || summary.status === "cancelled") && !counters.pending && !counters.dispatched) this.poller.stop();
       return;
     }
     if (this.summary && this.summary.status !== summary.status) announce(`Campaign ${summary.status}.`);

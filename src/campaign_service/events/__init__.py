@@ -1,0 +1,1 @@
+"""Campaign events (serverMessages): the outbox, its delivery records and their signatures."""
