@@ -1,7 +1,8 @@
-"""How much one list request grows the server's memory, whatever tenants stored.
+"""How much one read request grows the server's memory, whatever tenants stored.
 
 Four campaigns of ~31 MB of JSON each (10,000 calls whose customers carry 1.5 kB names) in
-one org; `GET /campaigns?limit=10` answers ~125 MB. The server's resident memory is read
+one org; `GET /campaigns?limit=10` answers ~125 MB. The v1 and v2 lists and the v1 and v2
+reads of one campaign are measured in turn. The server's resident memory is read
 before the request and at its peak during it (VmHWM, reset first), with the body read
 streaming on the client side. The bound is 50 MB of growth for any single request.
 
@@ -30,8 +31,9 @@ BOUND_MB = 50.0
 
 async def _store(
     dsn: str, org_id: object, campaigns: int, calls: int, name_bytes: int, overrides_mb: int
-) -> None:
+) -> list[object]:
     connection = await asyncpg.connect(dsn)
+    ids = []
     try:
         for i in range(campaigns):
             campaign = await connection.fetchval(
@@ -44,6 +46,7 @@ async def _store(
                 f"big {i}",
                 overrides_mb,
             )
+            ids.append(campaign)
             await connection.execute(
                 "INSERT INTO calls (id, campaign_id, org_id, position, phone_number_id,"
                 " customer, status, created_at, updated_at)"
@@ -58,6 +61,7 @@ async def _store(
             )
     finally:
         await connection.close()
+    return ids
 
 
 def main() -> None:
@@ -71,30 +75,37 @@ def main() -> None:
     with scratch_database("cs_list_memory") as url:
         key, _, org_id = asyncio.run(_keys(url))
         dsn = async_url(url).set(drivername="postgresql").render_as_string(False)
-        asyncio.run(
+        ids = asyncio.run(
             _store(dsn, org_id, args.campaigns, args.calls, args.name_bytes, args.overrides_mb)
         )
+        requests = {
+            "v1 list": "/campaigns?limit=10",
+            "v2 list": "/v2/campaign?limit=10",
+            "v1 get": f"/campaigns/{ids[0]}",
+            "v2 get": f"/v2/campaign/{ids[0]}",
+        }
         command = [sys.executable, "-m", "campaign_service.cli", "serve", "--no-dispatcher"]
         growths = []
         with server(command, url) as (base, pid):
             headers = {"Authorization": f"Bearer {key}"}
             for _ in range(args.rounds):
-                before = _rss_kb(pid, "VmRSS")
-                with open(f"/proc/{pid}/clear_refs", "w") as refs:
-                    refs.write("5")  # reset the peak (VmHWM) to the current size
-                size = 0
-                with httpx.stream(
-                    "GET", f"{base}/campaigns?limit=10", headers=headers, timeout=300
-                ) as response:
-                    assert response.status_code == 200, response.read()[:300]
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                growth = (_rss_kb(pid, "VmHWM") - before) / 1024
-                growths.append(growth)
-                print(
-                    f"list of {args.campaigns}: {size / 1e6:.1f} MB answered; server RSS "
-                    f"{before / 1024:.0f} MB before, peak +{growth:.1f} MB"
-                )
+                for label, path in requests.items():
+                    before = _rss_kb(pid, "VmRSS")
+                    with open(f"/proc/{pid}/clear_refs", "w") as refs:
+                        refs.write("5")  # reset the peak (VmHWM) to the current size
+                    size = 0
+                    with httpx.stream(
+                        "GET", f"{base}{path}", headers=headers, timeout=300
+                    ) as response:
+                        assert response.status_code == 200, response.read()[:300]
+                        for chunk in response.iter_bytes():
+                            size += len(chunk)
+                    growth = (_rss_kb(pid, "VmHWM") - before) / 1024
+                    growths.append(growth)
+                    print(
+                        f"{label:8} {size / 1e6:6.1f} MB answered; server RSS "
+                        f"{before / 1024:.0f} MB before, peak +{growth:.1f} MB"
+                    )
     worst = max(growths)
     verdict = "within" if worst <= BOUND_MB else "OVER"
     print(f"worst growth {worst:.1f} MB: {verdict} the {BOUND_MB:.0f} MB bound")

@@ -171,7 +171,9 @@ def test_the_header_is_documented_on_every_write_as_an_extension(app):
         (path, method, op)
         for path, ops in document["paths"].items()
         for method, op in ops.items()
-        if method in ("post", "patch", "delete", "put")
+        # Vapi's webhooks are the provider's messages (authenticated by their path token), not
+        # an API client's writes; repeats are harmless by design (status reports are idempotent).
+        if method in ("post", "patch", "delete", "put") and not path.startswith("/webhooks/")
     ]
     assert len(writes) >= 14
     for path, method, op in writes:

@@ -27,9 +27,10 @@ from campaign_service.api.routes.campaigns import json_body, pieces_body
 from campaign_service.campaigns import schemas_v2 as v2
 from campaign_service.campaigns import service
 from campaign_service.campaigns.schemas import Campaign, UpdateCampaignDTO
+from campaign_service.db.models import Campaign as CampaignRow
 from campaign_service.errors import BadRequest, NotFound
 from campaign_service.readmodel import documents
-from campaign_service.readmodel.campaigns import summaries, summary_texts
+from campaign_service.readmodel.campaigns import summary_texts
 from campaign_service.readmodel.contacts import contacts_page
 from campaign_service.schema_types import PaginationMeta
 
@@ -120,13 +121,24 @@ async def get_campaign_v2(
     """One campaign summary; `includeCounters=true` adds contactCounters and callMetrics."""
     hashed, campaign_id = key_hash(credentials), service.parse_id(id)
     async with documents.reads(request.app.state.engine).connect() as conn:
-        campaign = await documents.campaign_row(conn, key_hash=hashed, campaign_id=campaign_id)
-        if campaign is None:
+        # The list's statement narrowed to one campaign: its summary rendered by PostgreSQL,
+        # and opaque objects too large to hold whole sent in chunks (bounded memory).
+        page = await documents.page_of_campaigns(
+            conn,
+            key_hash=hashed,
+            filters=[CampaignRow.id == campaign_id],
+            offset=0,
+            limit=1,
+            ascending=True,
+            with_summaries=True,
+        )
+        if page is None:
             raise unauthorized(request)
-        if campaign.id is None:
+        if not page.campaigns:
             raise NotFound(f"campaign {id} not found")
-        (summary,) = await summaries(conn, [campaign], counters=query.includeCounters)
-    return json_body(orjson.dumps(summary))
+        texts = await summary_texts(conn, page.campaigns, counters=query.includeCounters)
+        parts = documents.summaries_with_large_values(page.campaigns, texts)
+    return pieces_body(request, parts)
 
 
 @router.get(
