@@ -197,6 +197,13 @@ class Settings(BaseSettings):
         description="Seconds to wait for Vapi's answer; past it the outcome of a call "
         "creation is unknown and the call is looked up before any new attempt.",
     )
+    vapi_in_flight_margin_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="A call whose attempt had an unknown outcome is looked up at Vapi only "
+        "once that attempt cannot still be creating it: its connect and read timeouts plus "
+        "this margin after it started (a dispatcher killed mid-request included).",
+    )
     vapi_requests_per_second: float = Field(
         default=10.0, gt=0, description="Requests per second sent to Vapi, per org."
     )

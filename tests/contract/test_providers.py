@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -49,7 +49,13 @@ class EngineLikeVapi:
 
     def __init__(self, fake: RunningFakeVapi) -> None:
         self.fake = fake
-        self.provider = VapiProvider(settings=Settings(), credentials=self._credentials)
+        # Its clock runs a minute ahead: a repeated attempt comes after the first one can no
+        # longer be in flight (before that, the provider waits; tests/vapi covers it).
+        self.provider = VapiProvider(
+            settings=Settings(),
+            credentials=self._credentials,
+            clock=lambda: utcnow() + timedelta(minutes=1),
+        )
         self.first_attempt: dict[str, datetime] = {}
         self.placed: dict[uuid.UUID, str] = {}
         self.last_status: dict[uuid.UUID, CallStatus] = {}

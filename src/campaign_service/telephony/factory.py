@@ -28,7 +28,7 @@ from campaign_service.telephony.base import (
 from campaign_service.telephony.instant import InstantProvider
 from campaign_service.telephony.simulated import SimulatedProvider, SimulationConfig
 from campaign_service.telephony.vapi import OrgVapi, VapiProvider
-from campaign_service.timeutil import Clock
+from campaign_service.timeutil import Clock, utcnow
 
 
 def build_default_provider(
@@ -48,6 +48,7 @@ def build_provider(
         default=build_default_provider(settings, sessions=sessions, clock=clock),
         sessions=sessions,
         settings=settings,
+        clock=clock,
     )
 
 
@@ -66,12 +67,13 @@ class RoutingProvider:
         default: TelephonyProvider,
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
+        clock: Clock = utcnow,
     ) -> None:
         self.default = default
         self.name = default.name
         self.sessions = sessions
         self.settings = settings
-        self.vapi = VapiProvider(settings=settings, credentials=self._vapi_settings)
+        self.vapi = VapiProvider(settings=settings, credentials=self._vapi_settings, clock=clock)
         self._cache: dict[uuid.UUID, _Entry] = {}
         self._keys: KeyRing | None = None
         self._lock = asyncio.Lock()

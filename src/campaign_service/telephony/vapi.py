@@ -20,6 +20,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from campaign_service.calls.status import CallStatus
@@ -36,6 +37,7 @@ from campaign_service.telephony.base import (
 )
 from campaign_service.telephony.vapi_body import build_call_body
 from campaign_service.telephony.vapi_reports import VapiReport, report_from_call
+from campaign_service.timeutil import Clock, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +103,12 @@ class VapiProvider:
 
     name = "vapi"
 
-    def __init__(self, *, settings: Settings, credentials: Credentials) -> None:
+    def __init__(
+        self, *, settings: Settings, credentials: Credentials, clock: Clock = utcnow
+    ) -> None:
         self.settings = settings
         self._credentials = credentials
+        self._clock = clock
         self._clients: dict[tuple[str, str], api.VapiClient] = {}
 
     def client(self, org: OrgVapi) -> api.VapiClient:
@@ -161,8 +166,27 @@ class VapiProvider:
         org = await self._credentials(request.org_id)
         return await self._look_up(org, request)
 
+    def in_flight_until(self, attempt_at: datetime) -> datetime:
+        """Until when an attempt started at `attempt_at` may still be creating its call at
+        Vapi: its connect and read timeouts (a dispatcher that died mid-request no longer
+        gives up, but Vapi still finishes it), plus a margin for Vapi's own processing."""
+        settings = self.settings
+        return attempt_at + timedelta(
+            seconds=settings.vapi_connect_timeout
+            + settings.vapi_read_timeout
+            + settings.vapi_in_flight_margin_seconds
+        )
+
     async def _look_up(self, org: OrgVapi, request: PlaceCallRequest) -> str | None:
         assert request.previous_attempt_at is not None
+        # A lookup made while the earlier request may still be creating the call would not
+        # see it, and the call would be placed twice: wait (the call keeps its lease).
+        settled = self.in_flight_until(request.previous_attempt_at)
+        if self._clock() < settled:
+            raise OutcomeUnknown(
+                f"call {request.call_id}: its previous attempt may still be in flight until "
+                f"{settled.isoformat()}; looked up after that"
+            )
         result = await self.client(org).find_call(
             org.api_key,
             phone_number_id=request.phone_number_id,
