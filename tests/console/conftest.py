@@ -3,20 +3,17 @@ network (demo timings) behind uvicorn on a free port, and a headless Chromium.""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from playwright.async_api import BrowserContext, Request, async_playwright
 
 from campaign_service.api.app import create_app
 from campaign_service.dispatcher.runner import dispatcher_running
 from campaign_service.settings import Settings
-from tests.ops.conftest import LiveServer, free_port
+from tests.ops.conftest import LiveServer, served
 from tests.ops.test_docs_browser import CHROMIUM_ARGS, TIMEOUT_MS, find_chromium
 
 
@@ -24,25 +21,14 @@ from tests.ops.test_docs_browser import CHROMIUM_ARGS, TIMEOUT_MS, find_chromium
 def running_server(database_url: str) -> Iterator[LiveServer]:
     """`serve` as a user starts it with CAMPAIGN_SERVICE_SIM_PRESET=demo: calls ring, talk and
     end within seconds, placed by the dispatcher inside the API process."""
-    port = free_port()
     settings = Settings(sim_preset="demo", sim_seed=11)
     app = create_app(
         settings,
         database_url=database_url,
         background=lambda engine: dispatcher_running(engine, settings),
     )
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=40)
+    with served(app, stop_seconds=40) as server:  # the dispatcher stops with it
+        yield server
 
 
 class RequestLog:

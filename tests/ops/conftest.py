@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import uvicorn
@@ -38,8 +39,14 @@ def live_server(database_url: str) -> Iterator[LiveServer]:
 @contextmanager
 def serving(settings: Settings, database_url: str) -> Iterator[LiveServer]:
     """The app built with `settings` behind uvicorn on a free localhost port."""
+    with served(create_app(settings, database_url=database_url)) as server:
+        yield server
+
+
+@contextmanager
+def served(app: Any, *, stop_seconds: float = 10) -> Iterator[LiveServer]:
+    """`app` behind uvicorn on a free localhost port, in a background thread."""
     port = free_port()
-    app = create_app(settings, database_url=database_url)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -51,7 +58,7 @@ def serving(settings: Settings, database_url: str) -> Iterator[LiveServer]:
         time.sleep(0.05)
     yield LiveServer(f"http://127.0.0.1:{port}")
     server.should_exit = True
-    thread.join(timeout=10)
+    thread.join(timeout=stop_seconds)
 
 
 def pytest_configure(config: pytest.Config) -> None:
