@@ -256,7 +256,16 @@ class Chaos:
             # Keep a registered survivor to take over the victim's leases (replacements take
             # seconds to start on a loaded machine).
             return
-        victim = self.rng.choice(up)
+        # The worst moment: a worker holding leases (mid-dial), whenever one does.
+        holding = {
+            r.pid
+            for r in await rows(
+                sessions,
+                "SELECT DISTINCT split_part(lease_owner, ':', 2) AS pid FROM calls"
+                " WHERE lease_owner IS NOT NULL",
+            )
+        }
+        victim = self.rng.choice([w for w in up if str(w.pid) in holding] or up)
         victim.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         await asyncio.to_thread(victim.wait, 10)
