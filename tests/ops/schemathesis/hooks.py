@@ -15,6 +15,7 @@ bench/fuzz.py).
 
 from __future__ import annotations
 
+import ast
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,23 @@ from typing import Any
 import schemathesis
 
 from campaign_service.json_values import problem
+
+_parse = ast.parse
+
+
+def _parse_or_syntax_error(*args: Any, **kwargs: Any) -> Any:
+    """The generator names its strategies by parsing their lambdas' source with `ast.parse`,
+    deep in its own recursion. There, CPython 3.11 before 3.11.8 can turn the parser's
+    RecursionError into `SystemError: AST constructor recursion depth mismatch` (CPython issue
+    106905), which aborts the run although nothing about the service is wrong. A SyntaxError
+    is what the generator already handles: it then names the strategy without its source."""
+    try:
+        return _parse(*args, **kwargs)
+    except SystemError as error:
+        raise SyntaxError(str(error)) from error
+
+
+ast.parse = _parse_or_syntax_error
 
 
 def _instant(value: Any) -> datetime | None:
