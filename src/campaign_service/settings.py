@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port `serve` listens on.")
-    db_pool_size: int = Field(default=10, ge=1, description="Connections kept per process.")
+    db_pool_size: int = Field(
+        default=10, ge=1, description="A process opens up to twice this many connections."
+    )
     db_connect_timeout: float = Field(
         default=10.0,
         gt=0,

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+import orjson
+from sqlalchemy import select
+
 from campaign_service.calls.repository import apply_status_reports
 from campaign_service.calls.status import CallStatus
+from campaign_service.db.models import Campaign
 from campaign_service.db.session import unit_of_work
+from campaign_service.readmodel.campaigns import summaries
 from campaign_service.telephony.base import StatusReport
 from tests.api.helpers import create, execute
 from tests.conftest import campaign_body
@@ -200,9 +205,10 @@ async def test_screened_out_contacts_show_why_and_counters_add_up(client, org, s
     ]
 
 
-async def test_listed_summaries_are_the_summaries_get_answers(client, org, engine):
-    """The list renders summaries in its statement; get builds them in Python: the same
-    documents, with and without counters, whatever optional fields a campaign has."""
+async def test_listed_summaries_are_the_summaries_get_answers(client, org, engine, sessions):
+    """List and get answer the summaries PostgreSQL keeps (migration 0701); the progress
+    endpoint builds them in Python: the same documents, with and without counters, whatever
+    optional fields a campaign has."""
 
     window = {"days": ["fri", "mon"], "start": "09:00", "end": "20:00", "fallbackTimeZone": "UTC"}
     bodies = [
@@ -236,3 +242,11 @@ async def test_listed_summaries_are_the_summaries_get_answers(client, org, engin
             )
             got[campaign_id] = response.json()
         assert {c["id"]: c for c in listed.json()["results"]} == got
+        async with sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(Campaign).where(Campaign.id.in_([uuid.UUID(i) for i in ids]))
+                )
+            ).all()
+            built = await summaries(session, rows, counters=counters == "true")
+        assert {s["id"]: s for s in orjson.loads(orjson.dumps(built))} == got

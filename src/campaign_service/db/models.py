@@ -98,6 +98,14 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+CAMPAIGN_SUMMARY = (
+    "campaign_summary(status, ended_reason, name, id, org_id, created_at, updated_at,"
+    " assistant_id, squad_id, phone_number_id, has_schedule_plan, earliest_at, latest_at,"
+    " max_concurrency, calling_window, retry_plan, paused_at, paused_by, pause_reason,"
+    " resumed_at, extra_config)"
+)
+
+
 class Campaign(Base):
     __tablename__ = "campaigns"
 
@@ -135,6 +143,12 @@ class Campaign(Base):
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The campaign's v2 summary without counters, rendered by PostgreSQL on every write of
+    # the row (migration 0701 defines campaign_summary), so a page of summaries reads
+    # stored text.
+    summary: Mapped[str | None] = mapped_column(
+        Text, Computed(CAMPAIGN_SUMMARY, persisted=True), deferred=True
+    )
 
     __table_args__ = (
         CheckConstraint(predicates.status_in("status", CampaignStatus), name="status_valid"),

@@ -53,10 +53,13 @@ def create_engine(
         connect_args["timeout"] = connect_timeout
     if application_name is not None:
         connect_args["server_settings"] = {"application_name": application_name}
+    # Up to twice `pool_size` connections, all kept once opened: a pool that closed its
+    # overflow on return would open and close a connection (a new server process, its
+    # caches cold, every statement prepared again) per request under a burst.
     engine = create_async_engine(
         async_url(url),
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         connect_args=connect_args,
         json_deserializer=json_loads,
     )

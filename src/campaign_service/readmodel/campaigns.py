@@ -22,9 +22,7 @@ from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, TALKING, CallStatus, in_order
 from campaign_service.campaigns.schemas_control import CallingWindow, RetryPlan
 from campaign_service.campaigns.state import (
-    USER_END_REASON,
     CampaignStatus,
-    CampaignStatusV2,
     v2_status,
 )
 from campaign_service.db import models
@@ -221,26 +219,65 @@ def _connected(alias: str) -> str:
 # Contacts are counted once, by their latest attempt; a contact was dialed (or connected) if
 # any of its attempts was.
 
-_COUNTERS = text(
-    f"""
-    SELECT k.campaign_id,
-           count(*) FILTER (WHERE s.status = 'contact.pending') AS pending,
-           count(*) FILTER (WHERE s.status = 'contact.dispatched') AS dispatched,
-           count(*) FILTER (WHERE s.status = 'contact.completed') AS completed,
-           count(*) FILTER (WHERE s.status = 'contact.failed') AS failed,
-           count(*) FILTER (WHERE s.status = 'contact.skipped') AS skipped,
-           count(*) FILTER (WHERE s.status = 'contact.predial-failed') AS predial_failed,
-           count(*) FILTER (WHERE k.started_at IS NOT NULL OR k.attempt_number > 1 AND EXISTS (
-               SELECT 1 FROM calls a WHERE {EARLIER_ATTEMPT} AND a.started_at IS NOT NULL))
-               AS dialed,
-           count(*) FILTER (WHERE {_connected("k")} OR k.attempt_number > 1 AND EXISTS (
-               SELECT 1 FROM calls a WHERE {EARLIER_ATTEMPT} AND {_connected("a")}))
-               AS connected
+# (column, key in the response) of each counter, in the response's order.
+_COUNTER_SQL = [
+    ("pending", "count(*) FILTER (WHERE s.status = 'contact.pending')"),
+    ("dispatched", "count(*) FILTER (WHERE s.status = 'contact.dispatched')"),
+    ("completed", "count(*) FILTER (WHERE s.status = 'contact.completed')"),
+    ("failed", "count(*) FILTER (WHERE s.status = 'contact.failed')"),
+    ("skipped", "count(*) FILTER (WHERE s.status = 'contact.skipped')"),
+    ("predial_failed", "count(*) FILTER (WHERE s.status = 'contact.predial-failed')"),
+    (
+        "dialed",
+        f"""count(*) FILTER (WHERE k.started_at IS NOT NULL OR k.attempt_number > 1 AND EXISTS (
+               SELECT 1 FROM calls a WHERE {EARLIER_ATTEMPT} AND a.started_at IS NOT NULL))""",
+    ),
+    (
+        "connected",
+        f"""count(*) FILTER (WHERE {_connected("k")} OR k.attempt_number > 1 AND EXISTS (
+               SELECT 1 FROM calls a WHERE {EARLIER_ATTEMPT} AND {_connected("a")}))""",
+    ),
+]
+_COUNTED_CALLS = f"""
     FROM calls k JOIN campaigns c ON c.id = k.campaign_id
     CROSS JOIN LATERAL (SELECT {CONTACT_STATUS_SQL} AS status) s
-    WHERE k.campaign_id = ANY(:ids) AND {LATEST_ATTEMPT} GROUP BY k.campaign_id
-    """
+"""
+
+_COUNTERS = text(
+    "SELECT k.campaign_id, "
+    + ", ".join(f"{sql} AS {name}" for name, sql in _COUNTER_SQL)
+    + _COUNTED_CALLS
+    + f" WHERE k.campaign_id = ANY(:ids) AND {LATEST_ATTEMPT} GROUP BY k.campaign_id"
 )
+
+
+def counters_json_sql(campaign_id: str) -> str:
+    """A correlated subquery: the counters of the campaign whose id is `campaign_id`, as the
+    JSON text to add to its summary (`,"contactCounters":{...},"callMetrics":{...}`)."""
+    sql = dict(_COUNTER_SQL)
+    contact = [
+        ("pending", "pending"),
+        ("dispatched", "dispatched"),
+        ("completed", "completed"),
+        ("failed", "failed"),
+        ("skipped", "skipped"),
+        ("predialFailed", "predial_failed"),
+    ]
+    pieces = [
+        f"""'{',"contactCounters":{' if i == 0 else ","}"{key}":' || {sql[column]}"""
+        for i, (key, column) in enumerate(contact)
+    ]
+    pieces.append(f"""'}},"callMetrics":{{"dialed":' || {sql["dialed"]}""")
+    pieces.append(f"""',"connected":' || {sql["connected"]} || '}}'""")
+    sql_text = (
+        "(SELECT "
+        + " || ".join(pieces)
+        + _COUNTED_CALLS
+        + f" WHERE k.campaign_id = {campaign_id} AND {LATEST_ATTEMPT})"
+    )
+    # A fragment takes no parameters: the ended reason it compares with is a constant.
+    return sql_text.replace(":voicemail", f"'{VOICEMAIL}'")
+
 
 _COUNTER_KEYS = (
     "pending",
@@ -326,95 +363,3 @@ EXTRA_INLINE_BYTES = 256 * 1024
 # Its text's size (pg_column_size would be the compressed size: a repetitive value compresses
 # a hundredfold on disk but not in a response).
 EXTRA_TEXT_BYTES_SQL = "octet_length(campaigns.extra_config::text)"
-
-
-def _ts_sql(column: str) -> str:
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
-
-
-_PAUSED_SQL = (
-    f"(campaigns.paused_at IS NOT NULL AND campaigns.status = '{CampaignStatus.IN_PROGRESS.value}')"
-)
-# v2_status in SQL: a campaign the user ended reads `cancelled` on the v2 paths.
-_V2_STATUS_SQL = (
-    "CASE WHEN campaigns.ended_reason IN ("
-    + ", ".join(f"'{reason.value}'" for reason in USER_END_REASON.values())
-    + f") THEN '{CampaignStatusV2.CANCELLED.value}' ELSE campaigns.status END"
-)
-_SUMMARY_FIELDS = [
-    ("status", _V2_STATUS_SQL),
-    ("endedReason", "campaigns.ended_reason"),
-    ("name", "campaigns.name"),
-    ("id", "campaigns.id"),
-    ("orgId", "campaigns.org_id"),
-    ("createdAt", _ts_sql("campaigns.created_at")),
-    ("updatedAt", _ts_sql("campaigns.updated_at")),
-    ("assistantId", "campaigns.assistant_id"),
-    ("squadId", "campaigns.squad_id"),
-    ("phoneNumberId", "campaigns.phone_number_id"),
-    (
-        "schedulePlan",
-        "CASE WHEN campaigns.has_schedule_plan AND campaigns.earliest_at IS NOT NULL THEN"
-        f" json_build_object('earliestAt', {_ts_sql('campaigns.earliest_at')},"
-        f" 'latestAt', {_ts_sql('campaigns.latest_at')}) END",
-    ),
-    ("maxConcurrency", "campaigns.max_concurrency"),
-    ("callingWindow", "campaigns.calling_window"),
-    ("retryPlan", "campaigns.retry_plan"),
-    ("pausedAt", f"CASE WHEN {_PAUSED_SQL} THEN {_ts_sql('campaigns.paused_at')} END"),
-    ("pausedBy", f"CASE WHEN {_PAUSED_SQL} THEN campaigns.paused_by END"),
-    ("pauseReason", f"CASE WHEN {_PAUSED_SQL} THEN campaigns.pause_reason END"),
-    ("resumedAt", _ts_sql("campaigns.resumed_at")),
-]
-# The fields above hold no null worth keeping (json_strip_nulls drops every null, also in
-# callingWindow and retryPlan, as the response model does); the opaque objects are appended
-# as stored, nulls inside kept.
-_EXTRA_KEYS_SQL = ", ".join(f"'{key}'" for key in EXTRA_CONFIG_FIELDS)
-SUMMARY_SQL = (
-    "left(json_strip_nulls(json_build_object("
-    + ", ".join(f"'{key}', {value}" for key, value in _SUMMARY_FIELDS)
-    + "))::text, -1)"
-    + f" || coalesce(CASE WHEN {EXTRA_TEXT_BYTES_SQL} <= {EXTRA_INLINE_BYTES} THEN"
-    " (SELECT string_agg(',' || to_json(x.key)::text || ':' || x.value::text, ''"
-    f" ORDER BY array_position(ARRAY[{_EXTRA_KEYS_SQL}], x.key))"
-    " FROM jsonb_each(campaigns.extra_config) x"
-    f" WHERE x.key IN ({_EXTRA_KEYS_SQL}) AND x.value <> 'null'::jsonb) END, '') || '}}'"
-)
-"""A campaign's v2 summary as JSON text, from the `campaigns` row of the statement: the
-same document `_summary` builds (absent fields omitted, opaque objects as stored, the
-extension objects without their empty fields), without its counters, and without the opaque
-objects of a campaign whose objects are larger than EXTRA_INLINE_BYTES (sent in chunks)."""
-
-
-async def summary_texts(
-    conn: AsyncConnection, campaigns: Sequence[Any], *, counters: bool
-) -> list[bytes]:
-    """The v2 summaries of rows read with SUMMARY_SQL as `summary`, counters spliced in."""
-    if not counters:
-        return [c.summary.encode() for c in campaigns]
-    by_campaign: dict[uuid.UUID, Any] = {}
-    if campaigns:
-        result = await conn.execute(
-            _COUNTERS, {"ids": [c.id for c in campaigns], "voicemail": VOICEMAIL}
-        )
-        by_campaign = {row.campaign_id: row for row in result}
-    out = []
-    for campaign in campaigns:
-        row = by_campaign.get(campaign.id)
-        values = {k: int(getattr(row, k, 0) or 0) for k in _COUNTER_KEYS}
-        extra = orjson.dumps(
-            {
-                "contactCounters": {
-                    "pending": values["pending"],
-                    "dispatched": values["dispatched"],
-                    "completed": values["completed"],
-                    "failed": values["failed"],
-                    "skipped": values["skipped"],
-                    "predialFailed": values["predial_failed"],
-                },
-                "callMetrics": {"dialed": values["dialed"], "connected": values["connected"]},
-            }
-        )
-        text_ = campaign.summary.rstrip().removesuffix("}").encode()
-        out.append(text_ + b"," + extra[1:])
-    return out

@@ -13,6 +13,7 @@ streamed a few campaigns at a time.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from sqlalchemy.orm import aliased
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, CallStatus, in_order
+from campaign_service.campaigns.state import USER_END_REASON, CampaignStatusV2
 from campaign_service.db import models
 from campaign_service.db import predicates as p
 from campaign_service.readmodel.campaigns import (
@@ -34,9 +36,9 @@ from campaign_service.readmodel.campaigns import (
     EXTRA_CONFIG_FIELDS,
     EXTRA_INLINE_BYTES,
     EXTRA_TEXT_BYTES_SQL,
-    SUMMARY_SQL,
     call_map,
     campaign_document,
+    counters_json_sql,
 )
 
 BATCH_BYTES = 4 * 1024 * 1024
@@ -76,7 +78,10 @@ _EXTRA_COLUMNS["dispatch_blocked_reason"] = (
     "(SELECT o.dispatch_blocked_reason FROM orgs o WHERE o.id = campaigns.org_id)"
 )
 EXTRA_COLUMNS_SQL = ", ".join(f"{sql} AS {name}" for name, sql in _EXTRA_COLUMNS.items())
-_PLAIN_COLUMNS = [col for col in models.Campaign.__table__.c if col.name != "extra_config"]
+# The stored v2 summary is not part of a v1 body.
+_PLAIN_COLUMNS = [
+    col for col in models.Campaign.__table__.c if col.name not in ("extra_config", "summary")
+]
 _CAMPAIGN_COLUMNS_SQL = ", ".join(f"campaigns.{col.name}" for col in _PLAIN_COLUMNS)
 
 _POSITIONS = text("SELECT min(position), max(position) FROM calls WHERE campaign_id = :id")
@@ -281,24 +286,6 @@ async def _large_value(
         start += EXTRA_CHUNK_CHARS
 
 
-def summaries_with_large_values(campaigns: Sequence[Any], texts: list[bytes]) -> list[Piece]:
-    """The v2 summaries joined by commas, each with the large opaque objects its text left
-    out (see SUMMARY_SQL) added as deferred pieces."""
-    out: list[Piece] = []
-    for i, (campaign, summary) in enumerate(zip(campaigns, texts, strict=True)):
-        if i:
-            out.append(b",")
-        large = [k for k in EXTRA_CONFIG_FIELDS if k in (campaign.extra_keys or ())]
-        if not large:
-            out.append(summary)
-            continue
-        out.append(summary.rstrip().removesuffix(b"}"))
-        for key in large:
-            out += (b"," + orjson.dumps(key) + b":", Deferred(campaign.id, calls=False, key=key))
-        out.append(b"}")
-    return out
-
-
 # ---- GET one campaign ----
 
 
@@ -331,6 +318,132 @@ async def campaign_pieces(
     return Found(pieces(plain, plain, small=plain.small))
 
 
+# ---- v2 summaries ----
+
+# The names of a campaign's opaque objects too large to inline, as a JSON array (else null).
+_LARGE_KEYS_JSON = (
+    f"CASE WHEN {_EXTRA_SIZE} > {EXTRA_INLINE_BYTES} THEN (SELECT json_agg(x.key)::text"
+    " FROM jsonb_each(campaigns.extra_config) x WHERE x.value <> 'null'::jsonb) END"
+)
+
+
+@dataclass
+class SummaryPage:
+    total: int
+    parts: list[Piece]  # the page's summaries joined by commas, ready to send
+
+
+Condition = tuple[str, Any]
+"""A list filter as SQL on `campaigns`: the condition, with `{}` where its one parameter
+goes, and that parameter's value (the condition takes none when it has no `{}`)."""
+
+
+def list_conditions(query: Any) -> list[Condition]:
+    """A list query's filters (CampaignListQuery's fields) as SQL conditions."""
+    out: list[Condition] = []
+    if query.id is not None:
+        try:
+            out.append(("campaigns.id = {}", uuid.UUID(query.id)))
+        except ValueError:
+            out.append(("false", None))  # a malformed ID matches nothing
+    if query.status == CampaignStatusV2.CANCELLED.value:
+        reasons = [reason.value for reason in USER_END_REASON.values()]
+        out.append(("campaigns.ended_reason = ANY({})", reasons))
+    elif query.status == "archived":
+        out.append(("false", None))  # archived campaigns are never listed
+    elif query.status is not None:
+        out.append(("campaigns.status = {}", query.status))
+    for field, column, operator in _BOUNDS:
+        value = getattr(query, field)
+        if value is not None:
+            out.append((f"campaigns.{column} {operator} {{}}", value))
+    return out
+
+
+_BOUNDS = [
+    (f"{column}{suffix}", f"{column[:-2]}_at", operator)
+    for column in ("createdAt", "updatedAt")
+    for suffix, operator in (("Gt", ">"), ("Lt", "<"), ("Ge", ">="), ("Le", "<="))
+]
+
+
+@functools.lru_cache(maxsize=512)
+def _summary_page_sql(conditions: tuple[str, ...], ascending: bool, counters: bool) -> str:
+    """The statement of a page of summaries for these conditions: $1 the key's hash, $2
+    the limit, $3 the offset, then the conditions' parameters in order."""
+    where = ""
+    number = 4
+    for condition in conditions:
+        if "{}" in condition:
+            condition = condition.format(f"${number}")
+            number += 1
+        where += f" AND {condition}"
+    direction = "ASC" if ascending else "DESC"
+    order = f"campaigns.created_at {direction}, campaigns.id {direction}"
+    org = "(SELECT org_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL)"
+    summary = "page.summary"
+    if counters:
+        # The summary's closing brace makes way for the counters.
+        summary = f"left(page.summary, -1) || {counters_json_sql('page.id')} || '}}'"
+    return f"""
+    WITH page AS (
+        SELECT campaigns.id, row_number() OVER (ORDER BY {order}) AS n,
+               campaigns.summary, {_LARGE_KEYS_JSON} AS large
+        FROM campaigns
+        WHERE campaigns.org_id = {org} AND campaigns.archived_at IS NULL{where}
+        ORDER BY {order} LIMIT $2 OFFSET $3
+    )
+    SELECT (SELECT count(*) FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL)
+               AS authorized,
+           (SELECT count(*) FROM campaigns
+            WHERE campaigns.org_id = {org} AND campaigns.archived_at IS NULL{where}) AS total,
+           array_agg(page.id ORDER BY page.n) AS ids,
+           array_agg({summary} ORDER BY page.n) AS summaries,
+           array_agg(page.large ORDER BY page.n) AS large
+    FROM page
+    """
+
+
+async def summary_page(
+    conn: AsyncConnection,
+    *,
+    key_hash: str,
+    conditions: list[Condition],
+    offset: int,
+    limit: int,
+    ascending: bool,
+    counters: bool,
+) -> SummaryPage | None:
+    """One page of the key's org's live campaigns as v2 summaries (None: the key is not
+    active), in one statement answering one row: PostgreSQL renders each summary (with its
+    counters when asked) and hands the page over as arrays, so no row or column of a
+    campaign is decoded here, and the statement's text is built once per kind of filter.
+    Opaque objects too large to inline are sent in chunks."""
+    sql = _summary_page_sql(tuple(c for c, _ in conditions), ascending, counters)
+    values = [value for condition, value in conditions if "{}" in condition]
+    result = await conn.exec_driver_sql(sql, (key_hash, limit, offset, *values))
+    row = result.one()
+    if not row.authorized:
+        return None
+    parts: list[Piece] = []
+    if row.ids:
+        for i, (campaign_id, text_, large) in enumerate(
+            zip(row.ids, row.summaries, row.large, strict=True)
+        ):
+            if i:
+                parts.append(b",")
+            if large is None:
+                parts.append(text_.encode())
+                continue
+            # The opaque objects too large to inline follow the summary's other fields.
+            parts.append(text_.rstrip().removesuffix("}").encode())
+            names = orjson.loads(large)
+            for key in [k for k in EXTRA_CONFIG_FIELDS if k in names]:
+                parts += (b"," + orjson.dumps(key) + b":", Deferred(campaign_id, False, key=key))
+            parts.append(b"}")
+    return SummaryPage(int(row.total), parts)
+
+
 # ---- lists ----
 
 
@@ -356,7 +469,6 @@ async def page_of_campaigns(
     limit: int,
     ascending: bool,
     with_sizes: bool = False,
-    with_summaries: bool = False,
 ) -> Page | None:
     """One page of the key's org's live campaigns (None: the key is not active), the total
     matching, and each body's estimated size when asked. One statement when the page has
@@ -374,8 +486,6 @@ async def page_of_campaigns(
         e = aliased(k, name="e")
         size = select(literal_column(_ESTIMATE)).where(e.campaign_id == c.id).scalar_subquery()
         columns.append((size + literal_column(_EXTRA_SIZE)).label("estimated_bytes"))
-    if with_summaries:
-        columns.append(literal_column(SUMMARY_SQL).label("summary"))
     order = (c.created_at.asc(), c.id.asc()) if ascending else (c.created_at.desc(), c.id.desc())
     stmt = select(*columns).where(*where).order_by(*order).offset(offset).limit(limit)
     rows = [_plain(row) for row in await conn.execute(stmt)]

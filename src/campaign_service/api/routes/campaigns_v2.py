@@ -27,10 +27,8 @@ from campaign_service.api.routes.campaigns import json_body, pieces_body
 from campaign_service.campaigns import schemas_v2 as v2
 from campaign_service.campaigns import service
 from campaign_service.campaigns.schemas import Campaign, UpdateCampaignDTO
-from campaign_service.db.models import Campaign as CampaignRow
 from campaign_service.errors import BadRequest, NotFound
 from campaign_service.readmodel import documents
-from campaign_service.readmodel.campaigns import summary_texts
 from campaign_service.readmodel.contacts import contacts_page
 from campaign_service.schema_types import PaginationMeta
 
@@ -94,24 +92,22 @@ async def list_campaigns_v2(
     """Campaign summaries; `includeCounters=true` adds contactCounters and callMetrics."""
     hashed = key_hash(credentials)
     async with documents.reads(request.app.state.engine).connect() as conn:
-        page = await documents.page_of_campaigns(
+        page = await documents.summary_page(
             conn,
             key_hash=hashed,
-            filters=service.list_filters(query),
+            conditions=documents.list_conditions(query),
             offset=(query.page - 1) * query.limit,
             limit=query.limit,
             ascending=query.sortOrder == "ASC",
-            with_summaries=True,
+            counters=query.includeCounters,
         )
-        if page is None:
-            raise unauthorized(request)
-        results = await summary_texts(conn, page.campaigns, counters=query.includeCounters)
-        parts = documents.summaries_with_large_values(page.campaigns, results)
+    if page is None:
+        raise unauthorized(request)
     metadata = PaginationMeta.for_page(
         total=page.total, page=query.page, limit=query.limit, sort_order=query.sortOrder
     )
     tail = b'],"metadata":' + orjson.dumps(metadata.model_dump()) + b"}"
-    return pieces_body(request, [b'{"results":[', *parts, tail])
+    return pieces_body(request, [b'{"results":[', *page.parts, tail])
 
 
 @router.get("/{id}", response_model=v2.CampaignSummary, summary="Get a campaign (v2)")
@@ -123,22 +119,20 @@ async def get_campaign_v2(
     async with documents.reads(request.app.state.engine).connect() as conn:
         # The list's statement narrowed to one campaign: its summary rendered by PostgreSQL,
         # and opaque objects too large to hold whole sent in chunks (bounded memory).
-        page = await documents.page_of_campaigns(
+        page = await documents.summary_page(
             conn,
             key_hash=hashed,
-            filters=[CampaignRow.id == campaign_id],
+            conditions=[("campaigns.id = {}", campaign_id)],
             offset=0,
             limit=1,
             ascending=True,
-            with_summaries=True,
+            counters=query.includeCounters,
         )
-        if page is None:
-            raise unauthorized(request)
-        if not page.campaigns:
-            raise NotFound(f"campaign {id} not found")
-        texts = await summary_texts(conn, page.campaigns, counters=query.includeCounters)
-        parts = documents.summaries_with_large_values(page.campaigns, texts)
-    return pieces_body(request, parts)
+    if page is None:
+        raise unauthorized(request)
+    if not page.parts:
+        raise NotFound(f"campaign {id} not found")
+    return pieces_body(request, page.parts)
 
 
 @router.get(
