@@ -105,6 +105,13 @@ CAMPAIGN_SUMMARY = (
     " resumed_at, extra_config)"
 )
 
+CAMPAIGN_HEAD = (
+    "campaign_head(status, ended_reason, name, assistant_id, workflow_id, squad_id,"
+    " phone_number_id, has_schedule_plan, earliest_at, latest_at, id, org_id, created_at,"
+    " updated_at, max_concurrency, extra_config, calling_window, retry_plan, paused_at,"
+    " paused_by, pause_reason, resumed_at, feasibility)"
+)
+
 
 class Campaign(Base):
     __tablename__ = "campaigns"
@@ -148,6 +155,11 @@ class Campaign(Base):
     # stored text.
     summary: Mapped[str | None] = mapped_column(
         Text, Computed(CAMPAIGN_SUMMARY, persisted=True), deferred=True
+    )
+    # The v1 body's fields from this row (migration 0701 defines campaign_head): a read adds
+    # the audience, the call map, the counters and the org's dispatch block.
+    head: Mapped[str | None] = mapped_column(
+        Text, Computed(CAMPAIGN_HEAD, persisted=True), deferred=True
     )
 
     __table_args__ = (

@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import func, literal_column, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.orm import aliased
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, CallStatus, in_order
-from campaign_service.campaigns.state import USER_END_REASON, CampaignStatusV2
+from campaign_service.campaigns.state import USER_END_REASON, CampaignStatus, CampaignStatusV2
 from campaign_service.db import models
 from campaign_service.db import predicates as p
 from campaign_service.readmodel.campaigns import (
@@ -80,7 +79,9 @@ _EXTRA_COLUMNS["dispatch_blocked_reason"] = (
 EXTRA_COLUMNS_SQL = ", ".join(f"{sql} AS {name}" for name, sql in _EXTRA_COLUMNS.items())
 # The stored v2 summary is not part of a v1 body.
 _PLAIN_COLUMNS = [
-    col for col in models.Campaign.__table__.c if col.name not in ("extra_config", "summary")
+    col
+    for col in models.Campaign.__table__.c
+    if col.name not in ("extra_config", "summary", "head")
 ]
 _CAMPAIGN_COLUMNS_SQL = ", ".join(f"campaigns.{col.name}" for col in _PLAIN_COLUMNS)
 
@@ -142,19 +143,6 @@ _ONE = text(
     LEFT JOIN LATERAL ({_AGGREGATES}) a ON c.id IS NOT NULL
     LEFT JOIN LATERAL ({_AUDIENCE}) au ON c.id IS NOT NULL
     """
-)
-
-_MANY = text(
-    f"""
-    SELECT c.id, a.*, au.*
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:small AS boolean[])) AS c(id, small)
-    LEFT JOIN LATERAL ({_AGGREGATES}) a ON true
-    LEFT JOIN LATERAL ({_AUDIENCE}) au ON true
-    """
-)
-
-_AUTHORIZED = text(
-    "SELECT key.org_id FROM api_keys key WHERE key.key_hash = :key_hash AND key.revoked_at IS NULL"
 )
 
 
@@ -299,17 +287,21 @@ async def campaign_pieces(
 ) -> Found | None:
     """The body of a live campaign of the key's org; None when the key is not active."""
     async with reads(engine).connect() as conn:
-        row = (
-            await conn.execute(
-                _ONE,
-                {
-                    "key_hash": key_hash,
-                    "id": campaign_id,
-                    "voicemail": VOICEMAIL,
-                    "batch_bytes": BATCH_BYTES,
-                },
-            )
-        ).one()
+        return await _one(conn, key_hash=key_hash, campaign_id=campaign_id)
+
+
+async def _one(conn: AsyncConnection, *, key_hash: str, campaign_id: uuid.UUID) -> Found | None:
+    row = (
+        await conn.execute(
+            _ONE,
+            {
+                "key_hash": key_hash,
+                "id": campaign_id,
+                "voicemail": VOICEMAIL,
+                "batch_bytes": BATCH_BYTES,
+            },
+        )
+    ).one()
     if not row.authorized:
         return None
     if row.id is None:
@@ -367,10 +359,11 @@ _BOUNDS = [
 ]
 
 
-@functools.lru_cache(maxsize=512)
-def _summary_page_sql(conditions: tuple[str, ...], ascending: bool, counters: bool) -> str:
-    """The statement of a page of summaries for these conditions: $1 the key's hash, $2
-    the limit, $3 the offset, then the conditions' parameters in order."""
+_KEY_ORG = "(SELECT org_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL)"
+
+
+def _where(conditions: tuple[str, ...]) -> str:
+    """The conditions joined with AND, their parameters numbered from $4."""
     where = ""
     number = 4
     for condition in conditions:
@@ -378,9 +371,16 @@ def _summary_page_sql(conditions: tuple[str, ...], ascending: bool, counters: bo
             condition = condition.format(f"${number}")
             number += 1
         where += f" AND {condition}"
-    direction = "ASC" if ascending else "DESC"
+    return where
+
+
+@functools.lru_cache(maxsize=512)
+def _summary_page_sql(conditions: tuple[str, ...], ascending: bool, counters: bool) -> str:
+    """The statement of a page of summaries for these conditions: $1 the key's hash, $2
+    the limit, $3 the offset, then the conditions' parameters in order."""
+    where, direction = _where(conditions), "ASC" if ascending else "DESC"
     order = f"campaigns.created_at {direction}, campaigns.id {direction}"
-    org = "(SELECT org_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL)"
+    org = _KEY_ORG
     summary = "page.summary"
     if counters:
         # The summary's closing brace makes way for the counters.
@@ -444,100 +444,171 @@ async def summary_page(
     return SummaryPage(int(row.total), parts)
 
 
-# ---- lists ----
+# ---- v1 lists ----
+
+
+# The audience of campaign `c` (one dial plan entry of it, by `condition`) as JSON text.
+def _audience_sql(condition: str) -> str:
+    return (
+        "coalesce((SELECT json_agg(a.customer ORDER BY a.position)::text FROM calls a"
+        f" WHERE a.campaign_id = c.id AND a.attempt_number = 1 AND {condition}), '[]')"
+    )
+
+
+# A v1 body rendered whole by PostgreSQL: the stored head (the campaign's own fields, see
+# models.Campaign.head), then its audience, call map, counters and its org's dispatch block.
+_BODY_SQL = f"""
+    left(c.head, -1)
+    || CASE WHEN jsonb_typeof(c.dial_plan_numbers) IS DISTINCT FROM 'array'  -- no dial plan
+            THEN ',"customers":' || {_audience_sql("a.dial_plan_index IS NULL")}
+            ELSE ',"dialPlan":[' || coalesce((
+                SELECT string_agg('{{"phoneNumberId":' || n.number::text || ',"customers":'
+                                  || {_audience_sql("a.dial_plan_index = n.i - 1")} || '}}',
+                                  ',' ORDER BY n.i)
+                FROM jsonb_array_elements(c.dial_plan_numbers) WITH ORDINALITY n(number, i)
+            ), '') || ']' END
+    || ',"calls":' || coalesce(g.calls, '{{}}')
+    || ',"callsCounterScheduled":' || g.scheduled || ',"callsCounterQueued":' || g.queued
+    || ',"callsCounterInProgress":' || g.in_progress
+    || ',"callsCounterEndedVoicemail":' || g.voicemail || ',"callsCounterEnded":' || g.ended
+    || CASE WHEN c.status <> '{CampaignStatus.ENDED.value}'
+                 AND o.dispatch_blocked_reason IS NOT NULL
+            THEN ',"dispatchBlockedReason":' || to_json(o.dispatch_blocked_reason)::text
+            ELSE '' END
+    || '}}'
+"""
+
+_COUNTS = f"""
+    SELECT {call_map()} AS calls,
+           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.SCHEDULED)}) AS scheduled,
+           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.QUEUED)}) AS queued,
+           count(*) FILTER (WHERE {p.status_in("k.status", in_order(COUNTED_IN_PROGRESS))})
+               AS in_progress,
+           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.ENDED)}) AS ended,
+           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.ENDED)}
+                            AND k.ended_reason = '{VOICEMAIL}') AS voicemail
+    FROM calls k WHERE k.campaign_id = c.id
+"""
+
+_BODIES = f"""
+    SELECT array_agg({_BODY_SQL} ORDER BY p.ord)
+    FROM unnest($1::uuid[]) WITH ORDINALITY AS p(id, ord)
+    JOIN campaigns c ON c.id = p.id
+    JOIN orgs o ON o.id = c.org_id
+    LEFT JOIN LATERAL ({_COUNTS}) g ON true
+"""
 
 
 @dataclass
-class Page:
-    campaigns: Sequence[Any]
+class ListPage:
     total: int
-    estimates: list[int]
+    ids: list[uuid.UUID]
+    estimates: list[int]  # each body's estimated size, from stored sizes
+    large: list[list[str]]  # each campaign's opaque objects too large to inline
 
 
-_COLUMNS: list[Any] = [
-    *_PLAIN_COLUMNS,
-    *(literal_column(sql).label(name) for name, sql in _EXTRA_COLUMNS.items()),
-]
+@functools.lru_cache(maxsize=512)
+def _list_page_sql(conditions: tuple[str, ...], ascending: bool) -> str:
+    """The statement of a page of v1 campaigns (ids, estimated sizes, opaque objects too
+    large to inline) for these conditions: parameters as in `_summary_page_sql`."""
+    where, direction = _where(conditions), "ASC" if ascending else "DESC"
+    order = f"campaigns.created_at {direction}, campaigns.id {direction}"
+    return f"""
+    WITH page AS (
+        SELECT campaigns.id, row_number() OVER (ORDER BY {order}) AS n,
+               (SELECT {_ESTIMATE} FROM calls e WHERE e.campaign_id = campaigns.id)
+                   + {_EXTRA_SIZE} AS estimate,
+               {_LARGE_KEYS_JSON} AS large
+        FROM campaigns
+        WHERE campaigns.org_id = {_KEY_ORG} AND campaigns.archived_at IS NULL{where}
+        ORDER BY {order} LIMIT $2 OFFSET $3
+    )
+    SELECT (SELECT count(*) FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL)
+               AS authorized,
+           (SELECT count(*) FROM campaigns
+            WHERE campaigns.org_id = {_KEY_ORG} AND campaigns.archived_at IS NULL{where})
+               AS total,
+           array_agg(page.id ORDER BY page.n) AS ids,
+           array_agg(page.estimate ORDER BY page.n) AS estimates,
+           array_agg(page.large ORDER BY page.n) AS large
+    FROM page
+    """
 
 
-async def page_of_campaigns(
+async def list_page(
     conn: AsyncConnection,
     *,
     key_hash: str,
-    filters: list[Any],
+    conditions: list[Condition],
     offset: int,
     limit: int,
     ascending: bool,
-    with_sizes: bool = False,
-) -> Page | None:
-    """One page of the key's org's live campaigns (None: the key is not active), the total
-    matching, and each body's estimated size when asked. One statement when the page has
-    rows; a second only to tell an empty page from an inactive key."""
-    c, k = models.Campaign, models.Call
-    org = (
-        select(models.ApiKey.org_id)
-        .where(models.ApiKey.key_hash == key_hash, models.ApiKey.revoked_at.is_(None))
-        .scalar_subquery()
-    )
-    where = [c.org_id == org, c.archived_at.is_(None), *filters]
-    total = select(func.count()).select_from(c).where(*where).scalar_subquery()
-    columns: list[Any] = [*_COLUMNS, total.label("total_matching")]
-    if with_sizes:
-        e = aliased(k, name="e")
-        size = select(literal_column(_ESTIMATE)).where(e.campaign_id == c.id).scalar_subquery()
-        columns.append((size + literal_column(_EXTRA_SIZE)).label("estimated_bytes"))
-    order = (c.created_at.asc(), c.id.asc()) if ascending else (c.created_at.desc(), c.id.desc())
-    stmt = select(*columns).where(*where).order_by(*order).offset(offset).limit(limit)
-    rows = [_plain(row) for row in await conn.execute(stmt)]
-    if rows:
-        estimates = [int(r.estimated_bytes) for r in rows] if with_sizes else []
-        return Page(rows, int(rows[0].total_matching), estimates)
-    org_row = (await conn.execute(_AUTHORIZED, {"key_hash": key_hash})).first()
-    if org_row is None:
+) -> ListPage | None:
+    """One page of the key's org's live campaigns (None: the key is not active): which
+    campaigns, in order, and how large their bodies are; `list_body` reads the bodies."""
+    sql = _list_page_sql(tuple(c for c, _ in conditions), ascending)
+    values = [value for condition, value in conditions if "{}" in condition]
+    row = (await conn.exec_driver_sql(sql, (key_hash, limit, offset, *values))).one()
+    if not row.authorized:
         return None
-    matching = await conn.execute(select(func.count()).select_from(c).where(*where))
-    return Page([], int(matching.scalar_one()), [])
+    ids = list(row.ids or [])
+    large = [orjson.loads(names) if names else [] for names in (row.large or [])]
+    return ListPage(int(row.total), ids, [int(e) for e in row.estimates or []], large)
 
 
-Sized = tuple[Any, int]  # a campaign's row and its body's estimated size
+Run = list[tuple[uuid.UUID, int, list[str]]]  # campaigns read together: id, size, large keys
 
 
-def batches(page: Page) -> Iterator[list[Sized]]:
+def batches(page: ListPage) -> Iterator[Run]:
     """The page's campaigns in runs whose bodies together stay under BATCH_BYTES (a campaign
     bigger than that alone)."""
-    run: list[Sized] = []
+    run: Run = []
     size = 0
-    for campaign, estimate in zip(page.campaigns, page.estimates, strict=True):
-        if run and size + estimate > BATCH_BYTES:
+    for item in zip(page.ids, page.estimates, page.large, strict=True):
+        if run and size + item[1] > BATCH_BYTES:
             yield run
             run, size = [], 0
-        run.append((campaign, estimate))
-        size += estimate
+        run.append(item)
+        size += item[1]
     if run:
         yield run
 
 
-async def bodies(conn: AsyncConnection, campaigns: Sequence[Sized]) -> list[list[Piece]]:
-    """The v1 bodies of these campaigns, in order, by one statement (a campaign larger
-    than BATCH_BYTES with its call map and audience deferred)."""
-    ids = [c.id for c, _ in campaigns]
-    small = [estimate <= BATCH_BYTES for _, estimate in campaigns]
-    rows = await conn.execute(_MANY, {"ids": ids, "small": small, "voicemail": VOICEMAIL})
-    aggregates = {r.id: _plain(r) for r in rows}
-    return [
-        pieces(c, aggregates.get(c.id), small=fits)
-        for (c, _), fits in zip(campaigns, small, strict=True)
-    ]
+async def bodies(conn: AsyncConnection, run: Run, *, key_hash: str) -> list[list[Piece]]:
+    """The v1 bodies of a run's campaigns, in order: rendered whole by one statement, or, for
+    a campaign larger than BATCH_BYTES, as the GET path sends it (a chunk at a time)."""
+    if len(run) == 1 and run[0][1] > BATCH_BYTES:
+        found = await _one(conn, key_hash=key_hash, campaign_id=run[0][0])
+        return [found.body] if found is not None and found.body is not None else []
+    result = await conn.exec_driver_sql(_BODIES, ([campaign_id for campaign_id, _, _ in run],))
+    texts = result.scalar_one() or []
+    out: list[list[Piece]] = []
+    for (campaign_id, _, large), body in zip(run, texts, strict=True):
+        if not large:
+            out.append([body.encode()])
+            continue
+        # The opaque objects too large to inline close the body, sent in chunks.
+        parts: list[Piece] = [body.removesuffix("}").encode()]
+        for key in [k for k in EXTRA_CONFIG_FIELDS if k in large]:
+            parts += (b"," + orjson.dumps(key) + b":", Deferred(campaign_id, False, key=key))
+        out.append([*parts, b"}"])
+    return out
 
 
 async def list_body(
-    engine: AsyncEngine, conn: AsyncConnection, page: Page, head: bytes, tail: bytes
+    engine: AsyncEngine,
+    conn: AsyncConnection,
+    page: ListPage,
+    head: bytes,
+    tail: bytes,
+    *,
+    key_hash: str,
 ) -> tuple[list[Piece], AsyncIterator[bytes] | None]:
     """`head` + the page's bodies joined by commas + `tail`: ready when the page fits in one
     batch (read on `conn`), else the first batch and an iterator reading and yielding the
     rest on connections of its own."""
     runs = list(batches(page))
-    first = await bodies(conn, runs[0]) if runs else []
+    first = await bodies(conn, runs[0], key_hash=key_hash) if runs else []
     out = [head, *_joined(first, leading=False)]
     if len(runs) <= 1:
         return [*out, tail], None
@@ -545,7 +616,7 @@ async def list_body(
     async def rest() -> AsyncIterator[bytes]:
         for run in runs[1:]:
             async with reads(engine).connect() as more:
-                chunk = await bodies(more, run)
+                chunk = await bodies(more, run, key_hash=key_hash)
             async for part in expand(engine, _joined(chunk, leading=True)):
                 yield part
             del chunk

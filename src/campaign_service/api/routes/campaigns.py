@@ -127,14 +127,13 @@ async def list_campaigns(
     hashed = key_hash(credentials)
     engine = request.app.state.engine
     async with documents.reads(engine).connect() as conn:
-        page = await documents.page_of_campaigns(
+        page = await documents.list_page(
             conn,
             key_hash=hashed,
-            filters=service.list_filters(query),
+            conditions=documents.list_conditions(query),
             offset=(query.page - 1) * query.limit,
             limit=query.limit,
             ascending=query.sortOrder == "ASC",
-            with_sizes=True,
         )
         if page is None:
             raise unauthorized(request)
@@ -142,7 +141,9 @@ async def list_campaigns(
             total=page.total, page=query.page, limit=query.limit, sort_order=query.sortOrder
         )
         tail = b'],"metadata":' + orjson.dumps(metadata.model_dump()) + b"}"
-        parts, more = await documents.list_body(engine, conn, page, b'{"results":[', tail)
+        parts, more = await documents.list_body(
+            engine, conn, page, b'{"results":[', tail, key_hash=hashed
+        )
     return pieces_body(request, parts, more)
 
 
