@@ -285,8 +285,17 @@ class Found:
 async def campaign_pieces(
     engine: AsyncEngine, *, key_hash: str, campaign_id: uuid.UUID
 ) -> Found | None:
-    """The body of a live campaign of the key's org; None when the key is not active."""
+    """The body of a live campaign of the key's org; None when the key is not active. One
+    statement renders it whole when it fits BATCH_BYTES; a larger one is read again and sent
+    a chunk at a time."""
     async with reads(engine).connect() as conn:
+        row = (await conn.exec_driver_sql(_ONE_SMALL, (key_hash, campaign_id, BATCH_BYTES))).one()
+        if not row.authorized:
+            return None
+        if row.id is None:
+            return Found(None)
+        if row.body is not None:
+            return Found(_with_large(row.id, row.body, orjson.loads(row.large or "[]")))
         return await _one(conn, key_hash=key_hash, campaign_id=campaign_id)
 
 
@@ -582,17 +591,40 @@ async def bodies(conn: AsyncConnection, run: Run, *, key_hash: str) -> list[list
         return [found.body] if found is not None and found.body is not None else []
     result = await conn.exec_driver_sql(_BODIES, ([campaign_id for campaign_id, _, _ in run],))
     texts = result.scalar_one() or []
-    out: list[list[Piece]] = []
-    for (campaign_id, _, large), body in zip(run, texts, strict=True):
-        if not large:
-            out.append([body.encode()])
-            continue
-        # The opaque objects too large to inline close the body, sent in chunks.
-        parts: list[Piece] = [body.removesuffix("}").encode()]
-        for key in [k for k in EXTRA_CONFIG_FIELDS if k in large]:
-            parts += (b"," + orjson.dumps(key) + b":", Deferred(campaign_id, False, key=key))
-        out.append([*parts, b"}"])
-    return out
+    return [
+        _with_large(campaign_id, body, large)
+        for (campaign_id, _, large), body in zip(run, texts, strict=True)
+    ]
+
+
+def _with_large(campaign_id: uuid.UUID, body: str, large: list[str]) -> list[Piece]:
+    """A body rendered by PostgreSQL, closed by the opaque objects too large to inline
+    (sent in chunks)."""
+    if not large:
+        return [body.encode()]
+    parts: list[Piece] = [body.removesuffix("}").encode()]
+    for key in [k for k in EXTRA_CONFIG_FIELDS if k in large]:
+        parts += (b"," + orjson.dumps(key) + b":", Deferred(campaign_id, False, key=key))
+    return [*parts, b"}"]
+
+
+_ONE_SMALL = f"""
+    WITH c AS (
+        SELECT campaigns.*, {_LARGE_KEYS_JSON} AS large,
+               (SELECT {_ESTIMATE} FROM calls e WHERE e.campaign_id = campaigns.id)
+                   + {_EXTRA_SIZE} AS estimate
+        FROM campaigns
+        WHERE campaigns.org_id = {_KEY_ORG} AND campaigns.id = $2
+          AND campaigns.archived_at IS NULL
+    )
+    SELECT (SELECT count(*) FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL)
+               AS authorized,
+           c.id, c.large,
+           CASE WHEN c.estimate <= $3 THEN (
+               SELECT {_BODY_SQL} FROM orgs o, LATERAL ({_COUNTS}) g WHERE o.id = c.org_id
+           ) END AS body
+    FROM (SELECT 1) one LEFT JOIN c ON true
+"""
 
 
 async def list_body(
