@@ -165,6 +165,8 @@ def create_app(
     )
     # Outermost: every layer below sees `/campaigns/` as `/campaigns`.
     app.add_middleware(TrailingSlashMiddleware)
+    # Routes are matched in order: the probes, polled the most and cheapest to answer, first.
+    app.include_router(health.router)
     app.include_router(campaigns.router, prefix="/campaigns", tags=["Campaigns"])
     app.include_router(campaigns.extensions, prefix="/campaigns")
     app.include_router(
@@ -177,7 +179,6 @@ def create_app(
     app.include_router(audiences.router)
     app.include_router(dnc.router)
     app.include_router(webhooks.router)
-    app.include_router(health.router)
     app.include_router(metrics.router)
     install_docs(app)
     install_console(app)
