@@ -293,3 +293,34 @@ async def test_filters_and_pagination_combine(client, org, clock):
     assert [c["name"] for c in body["results"]] == ["c4", "c5"]
     assert body["metadata"]["totalItems"] == 4
     assert body["metadata"]["hasNextPage"] is False
+
+
+async def test_v2_list_filters_as_v1_does(client, org, engine, clock):
+    """Both lists build their statement from the same filters: the same campaigns, in the
+    same order, with the same totals, whatever the combination."""
+    campaigns = await series(client, org, clock, 5, step=60)
+    await start_campaign(engine, campaigns[3]["id"])
+    ended = await client.patch(
+        f"/campaigns/{campaigns[1]['id']}", json={"status": "ended"}, headers=org.headers
+    )
+    assert ended.status_code == 200
+    middle = campaigns[2]["createdAt"]
+    combos = [
+        {},
+        {"sortOrder": "ASC", "limit": 2, "page": 2},
+        {"createdAtGt": middle},
+        {"createdAtGe": middle, "createdAtLe": campaigns[3]["createdAt"]},
+        {"createdAtLt": middle, "status": "scheduled"},
+        {"status": "in-progress"},
+        {"status": "cancelled"},
+        {"updatedAtGt": "2000-01-01T00:00:00Z", "updatedAtLt": "2999-01-01T00:00:00Z"},
+        {"id": campaigns[4]["id"]},
+        {"id": "not-a-uuid"},
+    ]
+    for params in combos:
+        v1 = (await client.get("/campaigns", params=params, headers=org.headers)).json()
+        v2 = (await client.get("/v2/campaign", params=params, headers=org.headers)).json()
+        assert [c["id"] for c in v1["results"]] == [c["id"] for c in v2["results"]], params
+        assert v1["metadata"]["totalItems"] == v2["metadata"]["totalItems"], params
+    gt = await client.get("/v2/campaign", params={"createdAtGt": middle}, headers=org.headers)
+    assert [c["name"] for c in gt.json()["results"]] == ["c4", "c3"]
