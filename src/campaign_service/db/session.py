@@ -48,11 +48,15 @@ def create_engine(
     # No ping on every checkout (a round trip per request): a connection the server dropped
     # fails its statement, is discarded, and the pool reconnects; the request answers
     # through the database fault handling (503).
-    connect_args: dict[str, Any] = {}
+    # No JIT compilation: the planner's cost estimate of a statement over many correlated
+    # subqueries (a page of campaign bodies) passes jit_above_cost, and compiling it took
+    # ~70 ms for a statement that runs in a few: these statements are short, and many.
+    settings = {"jit": "off"}
+    if application_name is not None:
+        settings["application_name"] = application_name
+    connect_args: dict[str, Any] = {"server_settings": settings}
     if connect_timeout is not None:
         connect_args["timeout"] = connect_timeout
-    if application_name is not None:
-        connect_args["server_settings"] = {"application_name": application_name}
     # Up to twice `pool_size` connections, all kept once opened: a pool that closed its
     # overflow on return would open and close a connection (a new server process, its
     # caches cold, every statement prepared again) per request under a burst.
