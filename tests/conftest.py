@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
@@ -164,8 +165,17 @@ async def _clean_tables(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         assert raw.driver_connection is not None
-        # One round trip: the driver runs the statements as one simple query (autocommit).
-        await raw.driver_connection.execute(CLEANUP)
+        # One round trip: the driver runs the statements as one simple query (one implicit
+        # transaction). A process an earlier test started may still be writing its last row
+        # (a worker stopping): that row can reference one just deleted, so try again.
+        for attempt in range(20):
+            try:
+                await raw.driver_connection.execute(CLEANUP)
+                return
+            except (asyncpg.ForeignKeyViolationError, asyncpg.DeadlockDetectedError):
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.25)
 
 
 @pytest.fixture
