@@ -29,6 +29,7 @@ from campaign_service.db import outbox
 from campaign_service.db import predicates as p
 from campaign_service.db.liveness import held_by_a_dead_dispatcher
 from campaign_service.db.notify import notify_dispatchers
+from campaign_service.readmodel.campaigns import CALL_ENTRY
 from campaign_service.telephony.base import StatusReport
 
 SCHEDULED = CallStatus.SCHEDULED.value
@@ -85,8 +86,7 @@ class CallChange:
 
 # ---- the audience (while the campaign is scheduled) ----
 
-_INSERT_CALLS = text(
-    f"""
+_INSERT_CALLS_SQL = f"""
     INSERT INTO calls (id, campaign_id, org_id, position, dial_plan_index, phone_number_id,
                        customer, status, created_at, updated_at, time_zones, window_closes_at)
     SELECT gen_random_uuid(), :campaign, :org, (customer.ord - 1)::int, entry.index,
@@ -98,8 +98,75 @@ _INSERT_CALLS = text(
     JOIN unnest(CAST(:firsts AS int[]), CAST(:lasts AS int[]), CAST(:indexes AS int[]),
                 CAST(:numbers AS text[])) AS entry(first, last, index, phone_number_id)
       ON customer.ord - 1 BETWEEN entry.first AND entry.last
+"""
+_INSERT_CALLS = text(_INSERT_CALLS_SQL)
+
+# The same insert answering what a body shows of the new calls, rendered from the rows it
+# wrote (no second read): the call map, and the audience of each dial plan entry (the
+# expressions the read path uses, so the text is the same a GET answers).
+_INSERT_AND_RENDER = text(
+    f"""
+    WITH k AS ({_INSERT_CALLS_SQL}
+        RETURNING id, position, dial_plan_index, customer, document),
+    g AS (SELECT dial_plan_index,
+                 convert_to(json_agg(customer ORDER BY position)::text, 'UTF8') AS customers
+          FROM k GROUP BY dial_plan_index)
+    SELECT (SELECT convert_to('{{' || string_agg({CALL_ENTRY}, ',' ORDER BY k.position)
+                              || '}}', 'UTF8') FROM k) AS calls,
+           (SELECT array_agg(g.dial_plan_index ORDER BY g.dial_plan_index NULLS FIRST)
+            FROM g) AS plan_indexes,
+           (SELECT array_agg(g.customers ORDER BY g.dial_plan_index NULLS FIRST)
+            FROM g) AS audiences
     """
 )
+
+
+@dataclass(frozen=True)
+class RenderedCalls:
+    """New calls as a body shows them: the `calls` map's JSON, and each dial plan entry's
+    audience (`plan_indexes[i]`, None without a dial plan) as the JSON array `audiences[i]`."""
+
+    count: int
+    calls: bytes
+    plan_indexes: list[int | None]
+    audiences: list[bytes]
+
+
+def _insert_params(
+    *,
+    campaign_id: uuid.UUID,
+    org_id: uuid.UUID,
+    entries: list[dict[str, Any]],
+    now: datetime,
+    time_zones: Sequence[tuple[str, ...]] | None,
+) -> tuple[int, dict[str, Any]]:
+    """The number of customers and the parameters of the insert: the customers travel as
+    one JSON array, each entry as the range of positions it covers."""
+    firsts, lasts, indexes, numbers, texts = [], [], [], [], []
+    count = 0
+    for entry in entries:
+        if not entry["customers"]:
+            continue
+        firsts.append(count)
+        count += len(entry["customers"])
+        lasts.append(count - 1)
+        indexes.append(entry["index"])
+        numbers.append(entry["phoneNumberId"])
+        texts.append(orjson.dumps(entry["customers"]))
+    if len(texts) > 1:  # the entries' arrays as one
+        texts = [b"[" + b",".join(t[1:-1] for t in texts) + b"]"]
+    params = {
+        "campaign": campaign_id,
+        "org": org_id,
+        "customers": texts[0].decode() if texts else "[]",
+        "firsts": firsts,
+        "lasts": lasts,
+        "indexes": indexes,
+        "numbers": numbers,
+        "now": now,
+        "zones": None if time_zones is None else [",".join(z) for z in time_zones],
+    }
+    return count, params
 
 
 async def insert_calls(
@@ -118,31 +185,32 @@ async def insert_calls(
     covers; PostgreSQL expands them in a single statement. With calling hours, `time_zones`
     gives each customer's zones, in the same order.
     """
-    customers: list[Any] = []
-    firsts, lasts, indexes, numbers = [], [], [], []
-    for entry in entries:
-        if not entry["customers"]:
-            continue
-        firsts.append(len(customers))
-        customers.extend(entry["customers"])
-        lasts.append(len(customers) - 1)
-        indexes.append(entry["index"])
-        numbers.append(entry["phoneNumberId"])
-    if not customers:
-        return
-    await session.execute(
-        _INSERT_CALLS,
-        {
-            "campaign": campaign_id,
-            "org": org_id,
-            "customers": orjson.dumps(customers).decode(),
-            "firsts": firsts,
-            "lasts": lasts,
-            "indexes": indexes,
-            "numbers": numbers,
-            "now": now,
-            "zones": None if time_zones is None else [",".join(z) for z in time_zones],
-        },
+    count, params = _insert_params(
+        campaign_id=campaign_id, org_id=org_id, entries=entries, now=now, time_zones=time_zones
+    )
+    if count:
+        await session.execute(_INSERT_CALLS, params)
+
+
+async def insert_and_render_calls(
+    session: AsyncSession,
+    *,
+    campaign_id: uuid.UUID,
+    org_id: uuid.UUID,
+    entries: list[dict[str, Any]],
+    now: datetime,
+    time_zones: Sequence[tuple[str, ...]] | None = None,
+) -> RenderedCalls:
+    """`insert_calls` in the same single statement that also renders the new calls as a
+    body shows them (a new campaign's create answer is built from it, not read back)."""
+    count, params = _insert_params(
+        campaign_id=campaign_id, org_id=org_id, entries=entries, now=now, time_zones=time_zones
+    )
+    if not count:
+        return RenderedCalls(0, b"{}", [], [])
+    row = (await session.execute(_INSERT_AND_RENDER, params)).one()
+    return RenderedCalls(
+        count, bytes(row.calls), list(row.plan_indexes), [bytes(a) for a in row.audiences]
     )
 
 

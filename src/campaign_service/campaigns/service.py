@@ -45,6 +45,14 @@ DEFAULT_CALL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
+class CreatedCampaign:
+    """A new campaign's row and its calls as the insert rendered them (for its body)."""
+
+    campaign: models.Campaign
+    calls: calls.RenderedCalls
+
+
+@dataclass(frozen=True)
 class CampaignPage:
     campaigns: Sequence[models.Campaign]
     metadata: PaginationMeta
@@ -120,6 +128,22 @@ async def create_campaign(
     default_call_seconds: float = DEFAULT_CALL_SECONDS,
 ) -> models.Campaign:
     """Store the campaign and one call record per customer in the caller's transaction."""
+    created = await create_rendered_campaign(
+        session, org=org, dto=dto, now=now, default_call_seconds=default_call_seconds
+    )
+    return created.campaign
+
+
+async def create_rendered_campaign(
+    session: AsyncSession,
+    *,
+    org: models.Org,
+    dto: CreateCampaignDTO,
+    now: datetime,
+    default_call_seconds: float = DEFAULT_CALL_SECONDS,
+) -> CreatedCampaign:
+    """`create_campaign`, also answering the new calls as the insert rendered them (what
+    the create's answer is built from)."""
     now = _millis(now)
     if "maxConcurrency" in dto.model_fields_set:
         max_concurrency = dto.maxConcurrency
@@ -172,12 +196,13 @@ async def create_campaign(
             "updated_at": now,
         },
     )
-    await calls.insert_calls(
+    rendered = await calls.insert_and_render_calls(
         session, campaign_id=campaign.id, org_id=org.id, entries=entries, now=now, time_zones=zones
     )
+    del entries, zones  # the customers are stored: their copies here can go
     await lifecycle.record_created(session, campaign_id=campaign.id, now=now)
     await notify_dispatchers(session, org.id)
-    return campaign
+    return CreatedCampaign(campaign, rendered)
 
 
 _TARGETS = ("assistantId", "workflowId", "squadId")

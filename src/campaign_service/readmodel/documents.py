@@ -22,10 +22,12 @@ from typing import Any
 
 import orjson
 from sqlalchemy import func, literal_column, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
+from campaign_service.calls.repository import RenderedCalls
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, CallStatus, in_order
 from campaign_service.campaigns.state import USER_END_REASON, CampaignStatusV2
 from campaign_service.db import models
@@ -284,6 +286,35 @@ async def _large_value(
         yield bytes(chunk)
         del chunk
         start += EXTRA_CHUNK_CHARS
+
+
+def created_pieces(
+    campaign: models.Campaign, calls: RenderedCalls, *, blocked_reason: str | None
+) -> list[bytes]:
+    """The body of a campaign just created, from its row and its calls as the insert
+    rendered them (every call is scheduled): nothing is read back."""
+    plain = SimpleNamespace(
+        **{attr.key: getattr(campaign, attr.key) for attr in _CAMPAIGN_ATTRS},
+        extra_keys=None,
+        dispatch_blocked_reason=blocked_reason,
+    )
+    aggregates = SimpleNamespace(
+        calls=calls.calls if calls.count else None,
+        scheduled=calls.count,
+        queued=0,
+        in_progress=0,
+        ended=0,
+        voicemail=0,
+        plan_indexes=calls.plan_indexes,
+        audiences=calls.audiences,
+    )
+    parts = pieces(plain, aggregates)
+    # Everything is at hand (small=True, no opaque object left out): nothing is deferred.
+    return [part for part in parts if isinstance(part, bytes)]
+
+
+# The columns a body is made of (not the deferred stored v2 summary).
+_CAMPAIGN_ATTRS = [a for a in sa_inspect(models.Campaign).column_attrs if not a.deferred]
 
 
 # ---- GET one campaign ----
