@@ -102,32 +102,34 @@ _INSERT_CALLS_SQL = f"""
 _INSERT_CALLS = text(_INSERT_CALLS_SQL)
 
 # The same insert answering what a body shows of the new calls, rendered from the rows it
-# wrote (no second read): the call map, and the audience of each dial plan entry (the
-# expressions the read path uses, so the text is the same a GET answers).
+# wrote (no second read), with the expressions the read path uses (the same text a GET
+# answers): each dial plan entry's audience, then the call map in runs of CALL_MAP_RUN
+# positions (each a row of its own: no single value of the whole map is received).
+CALL_MAP_RUN = 1000
 _INSERT_AND_RENDER = text(
     f"""
     WITH k AS ({_INSERT_CALLS_SQL}
-        RETURNING id, position, dial_plan_index, customer, document),
-    g AS (SELECT dial_plan_index,
-                 convert_to(json_agg(customer ORDER BY position)::text, 'UTF8') AS customers
-          FROM k GROUP BY dial_plan_index)
-    SELECT (SELECT convert_to('{{' || string_agg({CALL_ENTRY}, ',' ORDER BY k.position)
-                              || '}}', 'UTF8') FROM k) AS calls,
-           (SELECT array_agg(g.dial_plan_index ORDER BY g.dial_plan_index NULLS FIRST)
-            FROM g) AS plan_indexes,
-           (SELECT array_agg(g.customers ORDER BY g.dial_plan_index NULLS FIRST)
-            FROM g) AS audiences
+        RETURNING id, position, dial_plan_index, customer, document)
+    SELECT false AS calls, dial_plan_index AS key,
+           convert_to(json_agg(customer ORDER BY position)::text, 'UTF8') AS json
+    FROM k GROUP BY dial_plan_index
+    UNION ALL
+    SELECT true, k.position / {CALL_MAP_RUN},
+           convert_to(string_agg({CALL_ENTRY}, ',' ORDER BY k.position), 'UTF8')
+    FROM k GROUP BY k.position / {CALL_MAP_RUN}
+    ORDER BY calls, key NULLS FIRST
     """
 )
 
 
 @dataclass(frozen=True)
 class RenderedCalls:
-    """New calls as a body shows them: the `calls` map's JSON, and each dial plan entry's
-    audience (`plan_indexes[i]`, None without a dial plan) as the JSON array `audiences[i]`."""
+    """New calls as a body shows them: the `calls` map's entries in runs (the map is `{`,
+    the runs joined by commas, `}`), and each dial plan entry's audience (`plan_indexes[i]`,
+    None without a dial plan) as the JSON array `audiences[i]`."""
 
     count: int
-    calls: bytes
+    call_runs: list[bytes]
     plan_indexes: list[int | None]
     audiences: list[bytes]
 
@@ -145,14 +147,15 @@ def _insert_params(
     firsts, lasts, indexes, numbers, texts = [], [], [], [], []
     count = 0
     for entry in entries:
-        if not entry["customers"]:
+        size = entry["size"] if "customersJson" in entry else len(entry["customers"])
+        if not size:
             continue
         firsts.append(count)
-        count += len(entry["customers"])
+        count += size
         lasts.append(count - 1)
         indexes.append(entry["index"])
         numbers.append(entry["phoneNumberId"])
-        texts.append(orjson.dumps(entry["customers"]))
+        texts.append(entry.get("customersJson") or orjson.dumps(entry["customers"]))
     if len(texts) > 1:  # the entries' arrays as one
         texts = [b"[" + b",".join(t[1:-1] for t in texts) + b"]"]
     params = {
@@ -180,7 +183,8 @@ async def insert_calls(
 ) -> None:
     """One call row per customer, numbered in upload (= dial) order across the entries.
 
-    `entries` are `{"index": dial-plan index or None, "phoneNumberId": ..., "customers": [...]}`.
+    `entries` are `{"index": dial-plan index or None, "phoneNumberId": ..., "customers": [...]}`
+    (or, instead of "customers", their JSON array as "customersJson" and their number "size").
     All customers travel as one JSON array, and each entry as the range of positions it
     covers; PostgreSQL expands them in a single statement. With calling hours, `time_zones`
     gives each customer's zones, in the same order.
@@ -206,12 +210,16 @@ async def insert_and_render_calls(
     count, params = _insert_params(
         campaign_id=campaign_id, org_id=org_id, entries=entries, now=now, time_zones=time_zones
     )
+    rendered = RenderedCalls(count, [], [], [])
     if not count:
-        return RenderedCalls(0, b"{}", [], [])
-    row = (await session.execute(_INSERT_AND_RENDER, params)).one()
-    return RenderedCalls(
-        count, bytes(row.calls), list(row.plan_indexes), [bytes(a) for a in row.audiences]
-    )
+        return rendered
+    for row in await session.execute(_INSERT_AND_RENDER, params):
+        if row.calls:
+            rendered.call_runs.append(bytes(row.json))
+        else:
+            rendered.plan_indexes.append(row.key)
+            rendered.audiences.append(bytes(row.json))
+    return rendered
 
 
 async def delete_unplaced_calls(session: AsyncSession, *, campaign_id: uuid.UUID) -> None:

@@ -81,25 +81,35 @@ def _call_entries(
     phone_number_id: str | None,
     customers: list[CreateCustomerDTO] | None,
     dial_plan: list[DialPlanEntry] | None,
+    as_json: bool = False,
 ) -> list[dict[str, Any]]:
-    """The customers to call, grouped by the number that calls them (see insert_calls)."""
+    """The customers to call, grouped by the number that calls them (see insert_calls):
+    as dicts, or (`as_json`) as the JSON array insert_calls sends, serialized straight from
+    the models (no dict per customer is built)."""
+    groups: list[tuple[int | None, str, list[CreateCustomerDTO]]]
     if dial_plan is not None:
+        groups = [(i, entry.phoneNumberId, entry.customers) for i, entry in enumerate(dial_plan)]
+    else:
+        assert phone_number_id is not None
+        assert customers is not None
+        groups = [(None, phone_number_id, customers)]
+    if as_json:
         return [
             {
-                "index": i,
-                "phoneNumberId": entry.phoneNumberId,
-                "customers": _CUSTOMERS.dump_python(entry.customers, exclude_none=True),
+                "index": index,
+                "phoneNumberId": number,
+                "size": len(group),
+                "customersJson": _CUSTOMERS.dump_json(group, exclude_none=True),
             }
-            for i, entry in enumerate(dial_plan)
+            for index, number, group in groups
         ]
-    assert phone_number_id is not None
-    assert customers is not None
     return [
         {
-            "index": None,
-            "phoneNumberId": phone_number_id,
-            "customers": _CUSTOMERS.dump_python(customers, exclude_none=True),
+            "index": index,
+            "phoneNumberId": number,
+            "customers": _CUSTOMERS.dump_python(group, exclude_none=True),
         }
+        for index, number, group in groups
     ]
 
 
@@ -151,10 +161,14 @@ async def create_rendered_campaign(
     else:
         max_concurrency = min(DEFAULT_MAX_CONCURRENCY, org.concurrency_limit)
     schedule = dto.schedulePlan
-    entries = _call_entries(
-        phone_number_id=dto.phoneNumberId, customers=dto.customers, dial_plan=dto.dialPlan
-    )
     window = dto.callingWindow
+    # Calling hours need each customer's number and zone: dicts then, else JSON at once.
+    entries = _call_entries(
+        phone_number_id=dto.phoneNumberId,
+        customers=dto.customers,
+        dial_plan=dto.dialPlan,
+        as_json=window is None,
+    )
     zones = await control.audience_zones(entries, window) if window else None
     estimate = await control.feasibility(
         session,

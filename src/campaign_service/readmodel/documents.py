@@ -292,14 +292,15 @@ def created_pieces(
     campaign: models.Campaign, calls: RenderedCalls, *, blocked_reason: str | None
 ) -> list[bytes]:
     """The body of a campaign just created, from its row and its calls as the insert
-    rendered them (every call is scheduled): nothing is read back."""
+    rendered them (every call is scheduled): nothing is read back, and the call map's runs
+    are sent as they are (never joined into one more copy)."""
     plain = SimpleNamespace(
         **{attr.key: getattr(campaign, attr.key) for attr in _CAMPAIGN_ATTRS},
         extra_keys=None,
         dispatch_blocked_reason=blocked_reason,
     )
     aggregates = SimpleNamespace(
-        calls=calls.calls if calls.count else None,
+        calls=_CALL_MAP,
         scheduled=calls.count,
         queued=0,
         in_progress=0,
@@ -308,11 +309,24 @@ def created_pieces(
         plan_indexes=calls.plan_indexes,
         audiences=calls.audiences,
     )
-    parts = pieces(plain, aggregates)
-    # Everything is at hand (small=True, no opaque object left out): nothing is deferred.
-    return [part for part in parts if isinstance(part, bytes)]
+    call_map = [b"{"]
+    for run in calls.call_runs:
+        call_map += (run, b",")
+    call_map[-1] = b"}" if calls.call_runs else b"{}"
+    out: list[bytes] = []
+    for part in pieces(plain, aggregates):
+        # Everything is at hand (small=True, no opaque object left out): nothing is deferred.
+        assert isinstance(part, bytes)
+        if part is _CALL_MAP:
+            out += call_map
+        else:
+            out.append(part)
+    return out
 
 
+# Where the call map goes among a created body's pieces (a control character: orjson escapes
+# those, so no piece of the top level is this object).
+_CALL_MAP = bytes([2])
 # The columns a body is made of (not the deferred stored v2 summary).
 _CAMPAIGN_ATTRS = [a for a in sa_inspect(models.Campaign).column_attrs if not a.deferred]
 
