@@ -86,7 +86,8 @@ class CallChange:
 
 # ---- the audience (while the campaign is scheduled) ----
 
-_INSERT_CALLS_SQL = f"""
+_INSERT_CALLS = text(
+    f"""
     INSERT INTO calls (id, campaign_id, org_id, position, dial_plan_index, phone_number_id,
                        customer, status, created_at, updated_at, time_zones, window_closes_at)
     SELECT gen_random_uuid(), :campaign, :org, (customer.ord - 1)::int, entry.index,
@@ -98,26 +99,29 @@ _INSERT_CALLS_SQL = f"""
     JOIN unnest(CAST(:firsts AS int[]), CAST(:lasts AS int[]), CAST(:indexes AS int[]),
                 CAST(:numbers AS text[])) AS entry(first, last, index, phone_number_id)
       ON customer.ord - 1 BETWEEN entry.first AND entry.last
-"""
-_INSERT_CALLS = text(_INSERT_CALLS_SQL)
+    """
+)
 
-# The same insert answering what a body shows of the new calls, rendered from the rows it
-# wrote (no second read), with the expressions the read path uses (the same text a GET
-# answers): each dial plan entry's audience, then the call map in runs of CALL_MAP_RUN
-# positions (each a row of its own: no single value of the whole map is received).
+# What a body shows of a new campaign's calls, rendered right after the insert in one
+# statement with the expressions the read path uses (the same text a GET answers): each dial
+# plan entry's audience, and the call map in runs of CALL_MAP_RUN positions, each its own row
+# read along the (campaign, position) index (no sort of the whole map, no single 5 MB value).
+# (Rendering them in the insert itself, from its RETURNING rows, is slower: those rows are
+# materialized and sorted past work_mem.)
 CALL_MAP_RUN = 1000
-_INSERT_AND_RENDER = text(
+_RENDER_NEW_CALLS = text(
     f"""
-    WITH k AS ({_INSERT_CALLS_SQL}
-        RETURNING id, position, dial_plan_index, customer, document)
     SELECT false AS calls, dial_plan_index AS key,
            convert_to(json_agg(customer ORDER BY position)::text, 'UTF8') AS json
-    FROM k GROUP BY dial_plan_index
+    FROM calls WHERE campaign_id = :campaign GROUP BY dial_plan_index
     UNION ALL
-    SELECT true, k.position / {CALL_MAP_RUN},
-           convert_to(string_agg({CALL_ENTRY}, ',' ORDER BY k.position), 'UTF8')
-    FROM k GROUP BY k.position / {CALL_MAP_RUN}
-    ORDER BY calls, key NULLS FIRST
+    SELECT true, r.low, run.json
+    FROM generate_series(0, CAST(:count AS integer) - 1, {CALL_MAP_RUN}) AS r(low)
+    CROSS JOIN LATERAL (
+        SELECT convert_to(string_agg({CALL_ENTRY}, ',' ORDER BY k.position), 'UTF8') AS json
+        FROM calls k
+        WHERE k.campaign_id = :campaign
+          AND k.position >= r.low AND k.position < r.low + {CALL_MAP_RUN}) run
     """
 )
 
@@ -205,20 +209,29 @@ async def insert_and_render_calls(
     now: datetime,
     time_zones: Sequence[tuple[str, ...]] | None = None,
 ) -> RenderedCalls:
-    """`insert_calls` in the same single statement that also renders the new calls as a
-    body shows them (a new campaign's create answer is built from it, not read back)."""
+    """`insert_calls`, then the new calls as a body shows them (a new campaign's create
+    answer is built from them), in one more statement."""
     count, params = _insert_params(
         campaign_id=campaign_id, org_id=org_id, entries=entries, now=now, time_zones=time_zones
     )
     rendered = RenderedCalls(count, [], [], [])
     if not count:
         return rendered
-    for row in await session.execute(_INSERT_AND_RENDER, params):
+    await session.execute(_INSERT_CALLS, params)
+    del params  # the customers' JSON can go before the rendered calls come
+    rows = await session.execute(_RENDER_NEW_CALLS, {"campaign": campaign_id, "count": count})
+    runs: list[tuple[int, bytes]] = []
+    audiences: list[tuple[int, bytes]] = []
+    for row in rows:
         if row.calls:
-            rendered.call_runs.append(bytes(row.json))
+            runs.append((row.key, bytes(row.json)))
         else:
-            rendered.plan_indexes.append(row.key)
-            rendered.audiences.append(bytes(row.json))
+            audiences.append((-1 if row.key is None else row.key, bytes(row.json)))
+    runs.sort(key=lambda run: run[0])
+    audiences.sort(key=lambda audience: audience[0])
+    rendered.call_runs.extend(json for _, json in runs if json)
+    rendered.plan_indexes.extend(None if key < 0 else key for key, _ in audiences)
+    rendered.audiences.extend(json for _, json in audiences)
     return rendered
 
 
