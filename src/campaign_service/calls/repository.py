@@ -116,12 +116,12 @@ _RENDER_NEW_CALLS = text(
     FROM calls WHERE campaign_id = :campaign GROUP BY dial_plan_index
     UNION ALL
     SELECT true, r.low, run.json
-    FROM generate_series(0, CAST(:count AS integer) - 1, {CALL_MAP_RUN}) AS r(low)
+    FROM generate_series(0, CAST(:count AS integer) - 1, CAST(:run AS integer)) AS r(low)
     CROSS JOIN LATERAL (
         SELECT convert_to(string_agg({CALL_ENTRY}, ',' ORDER BY k.position), 'UTF8') AS json
         FROM calls k
         WHERE k.campaign_id = :campaign
-          AND k.position >= r.low AND k.position < r.low + {CALL_MAP_RUN}) run
+          AND k.position >= r.low AND k.position < r.low + CAST(:run AS integer)) run
     """
 )
 
@@ -219,7 +219,9 @@ async def insert_and_render_calls(
         return rendered
     await session.execute(_INSERT_CALLS, params)
     del params  # the customers' JSON can go before the rendered calls come
-    rows = await session.execute(_RENDER_NEW_CALLS, {"campaign": campaign_id, "count": count})
+    rows = await session.execute(
+        _RENDER_NEW_CALLS, {"campaign": campaign_id, "count": count, "run": CALL_MAP_RUN}
+    )
     runs: list[tuple[int, bytes]] = []
     audiences: list[tuple[int, bytes]] = []
     for row in rows:
