@@ -56,7 +56,7 @@ class ImportRequest:
 class Imported:
     campaign: Campaign
     report: ImportReport
-    calls: RenderedCalls  # as the insert rendered them, for the campaign's body
+    calls: RenderedCalls  # as rendered right after their insert, for the campaign's body
 
 
 async def import_campaign(

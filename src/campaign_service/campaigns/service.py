@@ -46,7 +46,8 @@ DEFAULT_CALL_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class CreatedCampaign:
-    """A new campaign's row and its calls as the insert rendered them (for its body)."""
+    """A new campaign's row and its calls as rendered right after their insert (its body
+    is built from them, not read back)."""
 
     campaign: models.Campaign
     calls: calls.RenderedCalls
@@ -152,8 +153,8 @@ async def create_rendered_campaign(
     now: datetime,
     default_call_seconds: float = DEFAULT_CALL_SECONDS,
 ) -> CreatedCampaign:
-    """`create_campaign`, also answering the new calls as the insert rendered them (what
-    the create's answer is built from)."""
+    """`create_campaign`, also answering the new calls as rendered right after their insert
+    (what the create's answer is built from)."""
     now = _millis(now)
     if "maxConcurrency" in dto.model_fields_set:
         max_concurrency = dto.maxConcurrency
@@ -213,7 +214,7 @@ async def create_rendered_campaign(
     rendered = await calls.insert_and_render_calls(
         session, campaign_id=campaign.id, org_id=org.id, entries=entries, now=now, time_zones=zones
     )
-    del entries, zones  # the customers are stored: their copies here can go
+    del entries, zones  # the customers are stored: their JSON here can go
     await lifecycle.record_created(session, campaign_id=campaign.id, now=now)
     await notify_dispatchers(session, org.id)
     return CreatedCampaign(campaign, rendered)

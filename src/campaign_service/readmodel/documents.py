@@ -291,9 +291,9 @@ async def _large_value(
 def created_pieces(
     campaign: models.Campaign, calls: RenderedCalls, *, blocked_reason: str | None
 ) -> list[bytes]:
-    """The body of a campaign just created, from its row and its calls as the insert
-    rendered them (every call is scheduled): nothing is read back, and the call map's runs
-    are sent as they are (never joined into one more copy)."""
+    """The body of a campaign just created, from the row its insert returned and its calls
+    as rendered right after their insert (every call is scheduled; the campaign is not read
+    again), with the call map's runs left as they are (never joined into one more copy)."""
     plain = SimpleNamespace(
         **{attr.key: getattr(campaign, attr.key) for attr in _CAMPAIGN_ATTRS},
         extra_keys=None,

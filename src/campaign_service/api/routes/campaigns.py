@@ -97,7 +97,7 @@ async def create_campaign(
         now=now,
         default_call_seconds=settings.typical_call_seconds,
     )
-    del dto  # its customers are stored; the body comes from what the insert rendered
+    # The body from the new row and the calls as rendered right after their insert.
     parts = documents.created_pieces(
         created.campaign, created.calls, blocked_reason=org.dispatch_blocked_reason
     )
