@@ -22,10 +22,17 @@ from pydantic_core import PydanticCustomError
 from campaign_service.timeutil import as_utc, iso_z
 
 
-class InputModel(BaseModel):
-    """Request bodies: unknown properties are errors, and an explicit null means "not given"."""
+class RequestModel(BaseModel):
+    """Request bodies: unknown properties are errors, and an explicit null means "not given"
+    (the OpenAPI document allows null for each optional property). `InputModel` drops nulls
+    before validating; a model validated by the thousand (a customer) takes null as each
+    field's default in the fields themselves instead."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class InputModel(RequestModel):
+    """Request bodies: unknown properties are errors, and an explicit null means "not given"."""
 
     @model_validator(mode="before")
     @classmethod

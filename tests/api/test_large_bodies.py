@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from campaign_service.api.routes import campaigns as routes
+from campaign_service.calls import repository as calls_repository
 from campaign_service.readmodel import documents
 from tests.api.helpers import create, start_campaign
 from tests.conftest import campaign_body
@@ -119,3 +120,29 @@ async def test_v2_list_sends_large_opaque_objects_in_chunks(client, org):
             got, key=lambda c: c["id"]
         )
         assert got[0]["assistantOverrides"] == overrides
+
+
+async def test_a_large_create_answers_from_its_insert_in_slices(
+    client, org, monkeypatch: pytest.MonkeyPatch
+):
+    """The 201 of a large create is streamed in slices, its call map rendered in runs; it is
+    the body a small create answers whole, and the one a GET reads back. With an
+    Idempotency-Key the body is answered whole (it is stored) and replayed unchanged."""
+    monkeypatch.setattr(calls_repository, "CALL_MAP_RUN", 2)
+    monkeypatch.setattr(routes, "STREAM_ABOVE_BYTES", 0)
+    monkeypatch.setattr(routes, "SEND_CHUNK_BYTES", 7)
+    for body, size in ((campaign_body(7), 7), (dial_plan_body([3, 0, 5]), 8)):
+        response = await client.post("/campaigns", json=body, headers=org.headers)
+        assert response.status_code == 201, response.text
+        assert "content-length" not in response.headers  # streamed
+        created = response.json()
+        read = await client.get(f"/campaigns/{created['id']}", headers=org.headers)
+        assert created == read.json()
+        assert len(created["calls"]) == created["callsCounterScheduled"] == size
+    keyed = {**org.headers, "Idempotency-Key": "large-create"}
+    first = await client.post("/campaigns", json=campaign_body(5), headers=keyed)
+    again = await client.post("/campaigns", json=campaign_body(5), headers=keyed)
+    assert first.status_code == again.status_code == 201
+    assert first.headers["content-length"] == str(len(first.content))
+    assert again.content == first.content
+    assert len(first.json()["calls"]) == 5

@@ -332,6 +332,29 @@ async def test_null_means_not_given(client, org):
     assert "name" not in campaign["customers"][0]
 
 
+async def test_null_customer_fields_are_their_defaults(client, org):
+    """Every property of a customer may be null: the check of numbers stays on, a null number
+    with a sipUri is no number, and a customer null everywhere still needs a target."""
+    body = campaign_body()
+    body["customers"] = [
+        {"number": "+14155550100", "numberE164CheckEnabled": None, "timeZone": None},
+        {"number": None, "sipUri": "sip:a@example.com", "assistantOverrides": None},
+    ]
+    campaign = await create(client, org, body)
+    assert campaign["customers"] == [
+        {"number": "+14155550100", "numberE164CheckEnabled": True},
+        {"sipUri": "sip:a@example.com", "numberE164CheckEnabled": True},
+    ]
+    body["customers"] = [{"number": "415 555", "numberE164CheckEnabled": None}, {"number": None}]
+    response = await client.post("/campaigns", json=body, headers=org.headers)
+    assert response.status_code == 400
+    assert response.json()["message"] == [
+        "customers.0.number must be a valid E.164 phone number such as +14155551234 (set "
+        "numberE164CheckEnabled to false to allow other formats)",
+        "customers.1 needs a number or a sipUri",
+    ]
+
+
 async def test_null_phone_number_with_a_dial_plan(client, org):
     body = campaign_body(phoneNumberId=None, customers=None, dialPlan=dial_plan(1, 1))
     campaign = await create(client, org, body)

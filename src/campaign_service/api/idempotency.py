@@ -100,6 +100,12 @@ class _Pending:
         )
 
 
+def holds_idempotency_key(request: Request) -> bool:
+    """Whether this request's response is to be stored under its Idempotency-Key (then the
+    handler answers a whole body, not a stream)."""
+    return isinstance(request.scope.get(_PENDING), _Pending)
+
+
 def _purge_due(request: Request, now: datetime) -> bool:
     """At most one purge per PURGE_INTERVAL per process: a key expires after a day, so a
     minute more costs nothing, and most writes skip the extra statement."""

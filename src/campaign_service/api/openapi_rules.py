@@ -22,7 +22,7 @@ from typing import Any
 from campaign_service.campaigns.calling_hours import known_zones
 from campaign_service.campaigns.schemas import E164, LOOSE_NUMBER, MAX_CUSTOMERS
 from campaign_service.campaigns.schemas_control import CLOCK
-from campaign_service.schema_types import InputModel
+from campaign_service.schema_types import RequestModel
 
 TARGETS = ("assistantId", "workflowId", "squadId")
 # Pydantic writes a Field's bounds as ge/le when the type has its own validator (WholeNumber).
@@ -142,7 +142,7 @@ METADATA = ("title", "description", "default", "examples")
 
 
 def _null_is_not_given(schema: dict[str, Any]) -> None:
-    """An optional property of a request body may be sent as null (InputModel drops it)."""
+    """An optional property of a request body may be sent as null (see RequestModel)."""
     required = set(schema.get("required", ()))
     for name, spec in schema.get("properties", {}).items():
         if name in required or _allows_null(spec):
@@ -159,7 +159,7 @@ def _allows_null(spec: dict[str, Any]) -> bool:
 
 def _input_models() -> set[str]:
     found: set[str] = set()
-    pending: list[type[InputModel]] = [InputModel]
+    pending: list[type[RequestModel]] = [RequestModel]
     while pending:
         for model in pending.pop().__subclasses__():
             found.add(model.__name__)

@@ -27,6 +27,7 @@ from campaign_service.audiences.schemas import (
     ImportReport,
     RowErrorItem,
 )
+from campaign_service.calls.repository import RenderedCalls
 from campaign_service.campaigns import service as campaigns
 from campaign_service.campaigns.schemas import CreateCampaignDTO, CreateCustomerDTO
 from campaign_service.db.models import Campaign, Org
@@ -55,6 +56,7 @@ class ImportRequest:
 class Imported:
     campaign: Campaign
     report: ImportReport
+    calls: RenderedCalls  # as rendered right after their insert, for the campaign's body
 
 
 async def import_campaign(
@@ -81,8 +83,8 @@ async def import_campaign(
     if request.dry_run or template is None:
         return _dry_run(audience, report, valid=_would_create(audience, request))
     dto = template.model_copy(update={"customers": [c.customer for c in audience.contacts]})
-    campaign = await campaigns.create_campaign(session, org=org, dto=dto, now=now)
-    return Imported(campaign, report)
+    created = await campaigns.create_rendered_campaign(session, org=org, dto=dto, now=now)
+    return Imported(created.campaign, report, created.calls)
 
 
 def campaign_template(

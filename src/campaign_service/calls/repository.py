@@ -29,6 +29,7 @@ from campaign_service.db import outbox
 from campaign_service.db import predicates as p
 from campaign_service.db.liveness import held_by_a_dead_dispatcher
 from campaign_service.db.notify import notify_dispatchers
+from campaign_service.readmodel.campaigns import CALL_ENTRY
 from campaign_service.telephony.base import StatusReport
 
 SCHEDULED = CallStatus.SCHEDULED.value
@@ -101,6 +102,79 @@ _INSERT_CALLS = text(
     """
 )
 
+# What a body shows of a new campaign's calls, rendered right after the insert in one
+# statement with the expressions the read path uses (the same text a GET answers): each dial
+# plan entry's audience, and the call map in runs of CALL_MAP_RUN positions, each its own row
+# read along the (campaign, position) index (no sort of the whole map, no single 5 MB value).
+# (Rendering them in the insert itself, from its RETURNING rows, is slower: those rows are
+# materialized and sorted past work_mem.)
+CALL_MAP_RUN = 1000
+_RENDER_NEW_CALLS = text(
+    f"""
+    SELECT false AS calls, dial_plan_index AS key,
+           convert_to(json_agg(customer ORDER BY position)::text, 'UTF8') AS json
+    FROM calls WHERE campaign_id = :campaign GROUP BY dial_plan_index
+    UNION ALL
+    SELECT true, r.low, run.json
+    FROM generate_series(0, CAST(:count AS integer) - 1, CAST(:run AS integer)) AS r(low)
+    CROSS JOIN LATERAL (
+        SELECT convert_to(string_agg({CALL_ENTRY}, ',' ORDER BY k.position), 'UTF8') AS json
+        FROM calls k
+        WHERE k.campaign_id = :campaign
+          AND k.position >= r.low AND k.position < r.low + CAST(:run AS integer)) run
+    """
+)
+
+
+@dataclass(frozen=True)
+class RenderedCalls:
+    """New calls as a body shows them: the `calls` map's entries in runs (the map is `{`,
+    the runs joined by commas, `}`), and each dial plan entry's audience (`plan_indexes[i]`,
+    None without a dial plan) as the JSON array `audiences[i]`."""
+
+    count: int
+    call_runs: list[bytes]
+    plan_indexes: list[int | None]
+    audiences: list[bytes]
+
+
+def _insert_params(
+    *,
+    campaign_id: uuid.UUID,
+    org_id: uuid.UUID,
+    entries: list[dict[str, Any]],
+    now: datetime,
+    time_zones: Sequence[tuple[str, ...]] | None,
+) -> tuple[int, dict[str, Any]]:
+    """The number of customers and the parameters of the insert: the customers travel as
+    one JSON array, each entry as the range of positions it covers."""
+    firsts, lasts, indexes, numbers, texts = [], [], [], [], []
+    count = 0
+    for entry in entries:
+        size = entry["size"] if "customersJson" in entry else len(entry["customers"])
+        if not size:
+            continue
+        firsts.append(count)
+        count += size
+        lasts.append(count - 1)
+        indexes.append(entry["index"])
+        numbers.append(entry["phoneNumberId"])
+        texts.append(entry.get("customersJson") or orjson.dumps(entry["customers"]))
+    if len(texts) > 1:  # the entries' arrays as one
+        texts = [b"[" + b",".join(t[1:-1] for t in texts) + b"]"]
+    params = {
+        "campaign": campaign_id,
+        "org": org_id,
+        "customers": texts[0].decode() if texts else "[]",
+        "firsts": firsts,
+        "lasts": lasts,
+        "indexes": indexes,
+        "numbers": numbers,
+        "now": now,
+        "zones": None if time_zones is None else [",".join(z) for z in time_zones],
+    }
+    return count, params
+
 
 async def insert_calls(
     session: AsyncSession,
@@ -113,37 +187,54 @@ async def insert_calls(
 ) -> None:
     """One call row per customer, numbered in upload (= dial) order across the entries.
 
-    `entries` are `{"index": dial-plan index or None, "phoneNumberId": ..., "customers": [...]}`.
+    `entries` are `{"index": dial-plan index or None, "phoneNumberId": ..., "customers": [...]}`
+    (or, instead of "customers", their JSON array as "customersJson" and their number "size").
     All customers travel as one JSON array, and each entry as the range of positions it
     covers; PostgreSQL expands them in a single statement. With calling hours, `time_zones`
     gives each customer's zones, in the same order.
     """
-    customers: list[Any] = []
-    firsts, lasts, indexes, numbers = [], [], [], []
-    for entry in entries:
-        if not entry["customers"]:
-            continue
-        firsts.append(len(customers))
-        customers.extend(entry["customers"])
-        lasts.append(len(customers) - 1)
-        indexes.append(entry["index"])
-        numbers.append(entry["phoneNumberId"])
-    if not customers:
-        return
-    await session.execute(
-        _INSERT_CALLS,
-        {
-            "campaign": campaign_id,
-            "org": org_id,
-            "customers": orjson.dumps(customers).decode(),
-            "firsts": firsts,
-            "lasts": lasts,
-            "indexes": indexes,
-            "numbers": numbers,
-            "now": now,
-            "zones": None if time_zones is None else [",".join(z) for z in time_zones],
-        },
+    count, params = _insert_params(
+        campaign_id=campaign_id, org_id=org_id, entries=entries, now=now, time_zones=time_zones
     )
+    if count:
+        await session.execute(_INSERT_CALLS, params)
+
+
+async def insert_and_render_calls(
+    session: AsyncSession,
+    *,
+    campaign_id: uuid.UUID,
+    org_id: uuid.UUID,
+    entries: list[dict[str, Any]],
+    now: datetime,
+    time_zones: Sequence[tuple[str, ...]] | None = None,
+) -> RenderedCalls:
+    """`insert_calls`, then the new calls as a body shows them (a new campaign's create
+    answer is built from them), in one more statement."""
+    count, params = _insert_params(
+        campaign_id=campaign_id, org_id=org_id, entries=entries, now=now, time_zones=time_zones
+    )
+    rendered = RenderedCalls(count, [], [], [])
+    if not count:
+        return rendered
+    await session.execute(_INSERT_CALLS, params)
+    del params  # the customers' JSON can go before the rendered calls come
+    rows = await session.execute(
+        _RENDER_NEW_CALLS, {"campaign": campaign_id, "count": count, "run": CALL_MAP_RUN}
+    )
+    runs: list[tuple[int, bytes]] = []
+    audiences: list[tuple[int, bytes]] = []
+    for row in rows:
+        if row.calls:
+            runs.append((row.key, bytes(row.json)))
+        else:
+            audiences.append((-1 if row.key is None else row.key, bytes(row.json)))
+    runs.sort(key=lambda run: run[0])
+    audiences.sort(key=lambda audience: audience[0])
+    rendered.call_runs.extend(json for _, json in runs if json)
+    rendered.plan_indexes.extend(None if key < 0 else key for key, _ in audiences)
+    rendered.audiences.extend(json for _, json in audiences)
+    return rendered
 
 
 async def delete_unplaced_calls(session: AsyncSession, *, campaign_id: uuid.UUID) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -35,6 +36,7 @@ from campaign_service.schema_types import (
     JsonBool,
     OutputModel,
     PaginationMeta,
+    RequestModel,
     Timestamp,
     WholeNumber,
 )
@@ -134,10 +136,17 @@ def _d(name: str, extra: str = "") -> Any:
     return Field(default=None, description=DESC[name] + extra)
 
 
-class CreateCustomerDTO(InputModel):
+def _null_is_true(value: Any) -> Any:
+    return True if value is None else value
+
+
+# Not an InputModel: its per-object pass that drops nulls was a third of a 10,000-customer
+# create's CPU. Every field but numberE164CheckEnabled takes null as its default (None)
+# already; that one reads null as its default (true) itself.
+class CreateCustomerDTO(RequestModel):
     """One customer (a phone number and who is behind it) to call."""
 
-    numberE164CheckEnabled: JsonBool = Field(
+    numberE164CheckEnabled: Annotated[JsonBool, BeforeValidator(_null_is_true)] = Field(
         default=True,
         description="This is the flag to toggle the E164 check for the `number` field. When "
         "true (the default) the number must be E.164 (+14155551234); when false it must still "
@@ -184,7 +193,9 @@ class CreateCustomerDTO(InputModel):
 
     @field_validator("number")
     @classmethod
-    def _check_number(cls, number: str, info: ValidationInfo) -> str:
+    def _check_number(cls, number: str | None, info: ValidationInfo) -> str | None:
+        if number is None:
+            return None
         if info.data.get("numberE164CheckEnabled", True):
             if not E164.match(number):
                 raise PydanticCustomError(

@@ -45,6 +45,15 @@ DEFAULT_CALL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
+class CreatedCampaign:
+    """A new campaign's row and its calls as rendered right after their insert (its body
+    is built from them, not read back)."""
+
+    campaign: models.Campaign
+    calls: calls.RenderedCalls
+
+
+@dataclass(frozen=True)
 class CampaignPage:
     campaigns: Sequence[models.Campaign]
     metadata: PaginationMeta
@@ -73,25 +82,35 @@ def _call_entries(
     phone_number_id: str | None,
     customers: list[CreateCustomerDTO] | None,
     dial_plan: list[DialPlanEntry] | None,
+    as_json: bool = False,
 ) -> list[dict[str, Any]]:
-    """The customers to call, grouped by the number that calls them (see insert_calls)."""
+    """The customers to call, grouped by the number that calls them (see insert_calls):
+    as dicts, or (`as_json`) as the JSON array insert_calls sends, serialized straight from
+    the models (no dict per customer is built)."""
+    groups: list[tuple[int | None, str, list[CreateCustomerDTO]]]
     if dial_plan is not None:
+        groups = [(i, entry.phoneNumberId, entry.customers) for i, entry in enumerate(dial_plan)]
+    else:
+        assert phone_number_id is not None
+        assert customers is not None
+        groups = [(None, phone_number_id, customers)]
+    if as_json:
         return [
             {
-                "index": i,
-                "phoneNumberId": entry.phoneNumberId,
-                "customers": _CUSTOMERS.dump_python(entry.customers, exclude_none=True),
+                "index": index,
+                "phoneNumberId": number,
+                "size": len(group),
+                "customersJson": _CUSTOMERS.dump_json(group, exclude_none=True),
             }
-            for i, entry in enumerate(dial_plan)
+            for index, number, group in groups
         ]
-    assert phone_number_id is not None
-    assert customers is not None
     return [
         {
-            "index": None,
-            "phoneNumberId": phone_number_id,
-            "customers": _CUSTOMERS.dump_python(customers, exclude_none=True),
+            "index": index,
+            "phoneNumberId": number,
+            "customers": _CUSTOMERS.dump_python(group, exclude_none=True),
         }
+        for index, number, group in groups
     ]
 
 
@@ -120,6 +139,22 @@ async def create_campaign(
     default_call_seconds: float = DEFAULT_CALL_SECONDS,
 ) -> models.Campaign:
     """Store the campaign and one call record per customer in the caller's transaction."""
+    created = await create_rendered_campaign(
+        session, org=org, dto=dto, now=now, default_call_seconds=default_call_seconds
+    )
+    return created.campaign
+
+
+async def create_rendered_campaign(
+    session: AsyncSession,
+    *,
+    org: models.Org,
+    dto: CreateCampaignDTO,
+    now: datetime,
+    default_call_seconds: float = DEFAULT_CALL_SECONDS,
+) -> CreatedCampaign:
+    """`create_campaign`, also answering the new calls as rendered right after their insert
+    (what the create's answer is built from)."""
     now = _millis(now)
     if "maxConcurrency" in dto.model_fields_set:
         max_concurrency = dto.maxConcurrency
@@ -127,10 +162,14 @@ async def create_campaign(
     else:
         max_concurrency = min(DEFAULT_MAX_CONCURRENCY, org.concurrency_limit)
     schedule = dto.schedulePlan
-    entries = _call_entries(
-        phone_number_id=dto.phoneNumberId, customers=dto.customers, dial_plan=dto.dialPlan
-    )
     window = dto.callingWindow
+    # Calling hours need each customer's number and zone: dicts then, else JSON at once.
+    entries = _call_entries(
+        phone_number_id=dto.phoneNumberId,
+        customers=dto.customers,
+        dial_plan=dto.dialPlan,
+        as_json=window is None,
+    )
     zones = await control.audience_zones(entries, window) if window else None
     estimate = await control.feasibility(
         session,
@@ -172,12 +211,13 @@ async def create_campaign(
             "updated_at": now,
         },
     )
-    await calls.insert_calls(
+    rendered = await calls.insert_and_render_calls(
         session, campaign_id=campaign.id, org_id=org.id, entries=entries, now=now, time_zones=zones
     )
+    del entries, zones  # the customers are stored: their JSON here can go
     await lifecycle.record_created(session, campaign_id=campaign.id, now=now)
     await notify_dispatchers(session, org.id)
-    return campaign
+    return CreatedCampaign(campaign, rendered)
 
 
 _TARGETS = ("assistantId", "workflowId", "squadId")

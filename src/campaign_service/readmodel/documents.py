@@ -21,10 +21,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
+from campaign_service.calls.repository import RenderedCalls
 from campaign_service.calls.status import COUNTED_IN_PROGRESS, CallStatus, in_order
 from campaign_service.campaigns.state import USER_END_REASON, CampaignStatus, CampaignStatusV2
 from campaign_service.db import models
@@ -272,6 +274,49 @@ async def _large_value(
         yield bytes(chunk)
         del chunk
         start += EXTRA_CHUNK_CHARS
+
+
+def created_pieces(
+    campaign: models.Campaign, calls: RenderedCalls, *, blocked_reason: str | None
+) -> list[bytes]:
+    """The body of a campaign just created, from the row its insert returned and its calls
+    as rendered right after their insert (every call is scheduled; the campaign is not read
+    again), with the call map's runs left as they are (never joined into one more copy)."""
+    plain = SimpleNamespace(
+        **{attr.key: getattr(campaign, attr.key) for attr in _CAMPAIGN_ATTRS},
+        extra_keys=None,
+        dispatch_blocked_reason=blocked_reason,
+    )
+    aggregates = SimpleNamespace(
+        calls=_CALL_MAP,
+        scheduled=calls.count,
+        queued=0,
+        in_progress=0,
+        ended=0,
+        voicemail=0,
+        plan_indexes=calls.plan_indexes,
+        audiences=calls.audiences,
+    )
+    call_map = [b"{"]
+    for run in calls.call_runs:
+        call_map += (run, b",")
+    call_map[-1] = b"}" if calls.call_runs else b"{}"
+    out: list[bytes] = []
+    for part in pieces(plain, aggregates):
+        # Everything is at hand (small=True, no opaque object left out): nothing is deferred.
+        assert isinstance(part, bytes)
+        if part is _CALL_MAP:
+            out += call_map
+        else:
+            out.append(part)
+    return out
+
+
+# Where the call map goes among a created body's pieces (a control character: orjson escapes
+# those, so no piece of the top level is this object).
+_CALL_MAP = bytes([2])
+# The columns a body is made of (not the deferred stored v2 summary).
+_CAMPAIGN_ATTRS = [a for a in sa_inspect(models.Campaign).column_attrs if not a.deferred]
 
 
 # ---- GET one campaign ----

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,7 +26,7 @@ from campaign_service.audiences.schemas import (
     ImportQuery,
 )
 from campaign_service.errors import NotFound
-from campaign_service.readmodel.campaigns import campaign_body
+from campaign_service.readmodel import documents
 
 TAG = "Audiences (extension)"
 # 404 only where a campaign ID is in the path (the export).
@@ -86,7 +85,11 @@ async def import_campaign(
     if isinstance(result, ImportDryRun):
         return Response(content=result.model_dump_json(), media_type="application/json")
     # The campaign's body is JSON text already; the report joins it as one more field.
-    body = orjson.dumps(await campaign_body(session, result.campaign))
+    body = b"".join(
+        documents.created_pieces(
+            result.campaign, result.calls, blocked_reason=org.dispatch_blocked_reason
+        )
+    )
     report = result.report.model_dump_json().encode()
     content = body[:-1] + b',"importReport":' + report + b"}"
     return Response(content=content, status_code=201, media_type="application/json")

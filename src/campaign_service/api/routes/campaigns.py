@@ -22,7 +22,7 @@ from campaign_service.api.deps import (
 )
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.examples import CREATE_EXAMPLES, UPDATE_EXAMPLES
-from campaign_service.api.idempotency import IdempotentRoute
+from campaign_service.api.idempotency import IdempotentRoute, holds_idempotency_key
 from campaign_service.audiences.dedupe import dedupe_campaign
 from campaign_service.audiences.schemas import DedupeQuery
 from campaign_service.calls.schemas import CallDetails, CallListQuery, CallPaginatedResponse
@@ -75,6 +75,7 @@ async def create_campaign(
     session: Session,
     now: Now,
     settings: AppSettings,
+    request: Request,
 ) -> Any:
     """Create a campaign and one call record per customer. It starts at schedulePlan.earliestAt,
     or at once without a schedulePlan. Extension: `dedupe=true` keeps each number's first
@@ -89,14 +90,39 @@ async def create_campaign(
             raise RequestValidationError(errors) from None
     if options.dedupe:
         dto = dedupe_campaign(dto)
-    campaign = await service.create_campaign(
+    created = await service.create_rendered_campaign(
         session,
         org=org,
         dto=dto,
         now=now,
         default_call_seconds=settings.typical_call_seconds,
     )
-    return json_body(await campaign_body(session, campaign), 201)
+    # The body from the new row and the calls as rendered right after their insert.
+    parts = documents.created_pieces(
+        created.campaign, created.calls, blocked_reason=org.dispatch_blocked_reason
+    )
+    return created_body(request, parts)
+
+
+SEND_CHUNK_BYTES = 256 * 1024
+"""A large created body is sent in slices of this size (no copy of it is made to send)."""
+
+
+def created_body(request: Request, parts: list[bytes]) -> Response:
+    """The 201 of a create, from the pieces of its body: whole when small or when an
+    Idempotency-Key stores it, else streamed slice by slice (never joined into one copy)."""
+    size = sum(len(part) for part in parts)
+    if size <= STREAM_ABOVE_BYTES or holds_idempotency_key(request):
+        return json_body(b"".join(parts), 201)
+
+    async def stream() -> AsyncIterator[memoryview]:
+        while parts:
+            view = memoryview(parts.pop(0))
+            for start in range(0, len(view), SEND_CHUNK_BYTES):
+                yield view[start : start + SEND_CHUNK_BYTES]
+            del view
+
+    return StreamingResponse(stream(), status_code=201, media_type="application/json")
 
 
 def pieces_body(
