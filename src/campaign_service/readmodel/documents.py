@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -148,9 +149,16 @@ _ONE = text(
 )
 
 
+_READS: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
 def reads(engine: AsyncEngine) -> AsyncEngine:
-    """The engine as the read path uses it: autocommit, so a lone SELECT is one round trip."""
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    """The engine as the read path uses it: autocommit, so a lone SELECT is one round trip.
+    Made once per engine (making it costs more than some reads)."""
+    found = _READS.get(engine)
+    if found is None:
+        found = _READS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return found
 
 
 # ---- rendering ----
