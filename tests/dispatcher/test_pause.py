@@ -130,7 +130,7 @@ async def test_a_pause_waits_for_a_claim_in_progress_and_no_claim_follows_it(
     dispatcher = await make_dispatcher(network)
     await dispatcher.tick()  # started; 3 calls in flight, 2 waiting for a slot
     async with sessions() as claim:  # a claim that has taken its FOR SHARE lock
-        org_id, claimed = await _claim(claim, clock)
+        org_id, claimed, _ = await _claim(claim, clock)
         assert org_id == uuid.UUID(org.org_id)
         assert claimed == []  # the campaign's slots are all taken
         pausing = asyncio.create_task(post(client, org, campaign, "pause"))
@@ -146,7 +146,7 @@ async def test_a_pause_waits_for_a_claim_in_progress_and_no_claim_follows_it(
     # Slots free up, but the campaign is paused: nothing of it is claimed.
     await end_calls(dispatcher, [d.call_id for d in network.dials], "customer-ended-call")
     async with sessions() as claim:
-        assert await _claim(claim, clock) == (None, [])
+        assert await _claim(claim, clock) == (None, [], False)
 
 
 async def test_the_breaker_pauses_a_campaign_whose_attempts_fail_at_the_provider(

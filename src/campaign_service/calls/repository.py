@@ -188,7 +188,7 @@ def _lock_org_sql(wait: bool) -> Any:
         )
         SELECT (SELECT id FROM locked) AS id,
                (SELECT concurrency_limit FROM locked) AS concurrency_limit,
-               EXISTS (SELECT 1 FROM due) AS due
+               (SELECT count(*) FROM due) AS due
         """
     )
 
@@ -198,12 +198,12 @@ _LOCK_ORG = {wait: _lock_org_sql(wait) for wait in (False, True)}
 
 @dataclass(frozen=True)
 class OrgToClaim:
-    """The org whose row `lock_org_to_claim` locked (None if none), and whether some org
-    had calls to claim (if so and none was locked, other claims held them all)."""
+    """The org whose row `lock_org_to_claim` locked (None if none), and how many orgs had
+    calls to claim (if some and none was locked, other claims held them all)."""
 
     org_id: uuid.UUID | None
     concurrency_limit: int
-    due: bool
+    due: int
 
 
 async def lock_org_to_claim(
@@ -218,7 +218,7 @@ async def lock_org_to_claim(
     Counts taken by the next statement of the transaction (`claim_due_calls`) see every
     claim committed before this lock was granted."""
     row = (await session.execute(_LOCK_ORG[wait], {"now": now, "skip": list(skip)})).one()
-    return OrgToClaim(row.id, int(row.concurrency_limit or 0), bool(row.due))
+    return OrgToClaim(row.id, int(row.concurrency_limit or 0), int(row.due))
 
 
 async def claim_due_calls(

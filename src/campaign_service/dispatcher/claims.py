@@ -31,9 +31,10 @@ async def claim_for_next_org(
     now: datetime,
     lease_until: datetime,
     limit: int,
-) -> tuple[uuid.UUID | None, list[ClaimedCall]]:
+) -> tuple[uuid.UUID | None, list[ClaimedCall], bool]:
     """Claim as many due calls of one org (not in `skip`) as its limits allow (at most
-    `limit`); (the org, its calls), or (None, []) when no other org has calls to claim now.
+    `limit`); (the org, its calls, whether other orgs had calls to claim), or (None, [],
+    False) when no other org has calls to claim now.
 
     An org whose lock another claim holds is passed over for one that is free; when all are
     held, this waits for one (that claim may have counted its slots before a call ended, so
@@ -42,7 +43,7 @@ async def claim_for_next_org(
     if locked.org_id is None and locked.due:
         locked = await calls.lock_org_to_claim(session, now=now, skip=skip, wait=True)
     if locked.org_id is None:
-        return None, []
+        return None, [], False
     org_id = locked.org_id
     claimed = await calls.claim_due_calls(
         session,
@@ -53,4 +54,4 @@ async def claim_for_next_org(
         lease_until=lease_until,
         limit=limit,
     )
-    return org_id, claimed
+    return org_id, claimed, locked.due > 1

@@ -146,8 +146,10 @@ class Dispatcher:
         # liveness lock: its leases are recovered only when they expire.
         self._unregistered_owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.presence: Presence | None = None
-        self.events = StatusReportRecorder(sessions, clock=clock, source=provider.name)
         self._wake = asyncio.Event()
+        self.events = StatusReportRecorder(
+            sessions, clock=clock, source=provider.name, on_ended=self._wake.set
+        )
         self._maintenance_wake = asyncio.Event()
         self._stopping = False
         self._woken_at: float | None = None
@@ -234,7 +236,7 @@ class Dispatcher:
         done: list[uuid.UUID] = []
         while len(claimed) < budget:
             async with unit_of_work(self.sessions) as session:
-                org_id, claimed_now = await claims.claim_for_next_org(
+                org_id, claimed_now, others = await claims.claim_for_next_org(
                     session,
                     skip=done,
                     owner=owner,
@@ -246,6 +248,8 @@ class Dispatcher:
                 break
             done.append(org_id)
             claimed += claimed_now
+            if not others:  # no other org had calls to claim: no need to look again
+                break
         return claimed
 
     async def _screen(
