@@ -244,7 +244,7 @@ async def claim_due_calls(
         WITH running AS (
             SELECT id, max_concurrency, started_at FROM campaigns
             WHERE org_id = :org AND status = '{RUNNING}' AND paused_at IS NULL
-            FOR SHARE
+            ORDER BY id FOR SHARE  -- in id order, as moves of several campaigns lock them
         ), busy AS (
             SELECT campaign_id, count(*) AS n FROM calls
             WHERE org_id = :org AND {p.in_flight()} GROUP BY campaign_id
