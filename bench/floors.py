@@ -269,7 +269,8 @@ async def notify_floor(dsn: str, campaign_id: uuid.UUID, rounds: int = 200) -> l
             ended = await ender.fetchval(
                 "WITH e AS (UPDATE calls SET status = 'ended' WHERE id = (SELECT id FROM calls"
                 " WHERE campaign_id = $1 AND status = 'scheduled' ORDER BY position LIMIT 1)"
-                " RETURNING id) SELECT pg_notify('floor', id::text) FROM e",
+                " RETURNING id) SELECT e.id FROM e"
+                " CROSS JOIN LATERAL (SELECT pg_notify('floor', e.id::text)) AS n",
                 campaign_id,
             )
             if ended is None:

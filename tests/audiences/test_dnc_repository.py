@@ -38,8 +38,9 @@ async def test_blocked_numbers_answers_for_a_whole_batch_and_one_org(sessions, m
 
 
 async def test_a_number_added_while_a_campaign_runs_is_seen_by_the_next_check(sessions, make_org):
-    """The engine calls blocked_numbers inside each claim transaction: a number committed by
-    the API in between is blocked from the next claim on."""
+    """A lookup sees the list as of its own statement: a number committed by the API in
+    between is blocked from the next lookup on (the engine reads the list in each claim
+    statement, the same way)."""
     org = uuid.UUID((await make_org()).org_id)
     async with sessions() as claim:
         assert await repo.blocked_numbers(claim, org_id=org, numbers=["+14155550100"]) == set()

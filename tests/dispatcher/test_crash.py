@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import campaign_body
 from tests.dispatcher.conftest import rows, scalar, stop_process
@@ -257,3 +258,84 @@ async def test_a_recovered_call_put_on_do_not_call_meanwhile_is_not_dialed(
     else:
         assert sim == []
         assert (record.status, record.skip_reason) == ("ended", "do-not-call")
+
+
+# A claim statement of a worker: it holds the org's lock and waits on the campaign's row.
+CLAIM_WAITING = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND wait_event_type = 'Lock' AND query LIKE '%WITH picked AS%running AS%'"
+)
+# A worker waiting for the org's lock (all orgs with due calls are being claimed for).
+LOCK_WAITING = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND wait_event_type = 'Lock' AND query LIKE '%WITH due AS%locked AS%'"
+)
+IN_FLIGHT = (
+    "SELECT count(*) FROM calls WHERE status IN ('queued', 'ringing', 'in-progress',"
+    " 'forwarding') OR lease_expires_at IS NOT NULL"
+)
+
+
+async def test_a_worker_killed_mid_claim_holding_the_org_lock_leaves_no_trace(
+    client, org, sessions, engine, database_url, tmp_path
+):
+    """The worst moment of a claim: a worker holds the org's lock, its claim statement has
+    run up to the campaign's row, and another worker waits for the org's lock. The first is
+    killed; its claim never commits. The waiter claims with counts taken after the lock, so
+    no call is dialed twice or lost and the limit holds throughout."""
+    response = await client.post(
+        "/campaigns", json=campaign_body(n=12, maxConcurrency=4), headers=org.headers
+    )
+    campaign_id = response.json()["id"]
+    doomed = _worker(database_url, tmp_path)
+    waiter = None
+    peak = 0
+    try:
+
+        async def dialing() -> bool:
+            return bool(await scalar(sessions, MID_DIAL))
+
+        await _wait_for(dialing, seconds=60)  # running; the next claims come as calls end
+        async with engine.connect() as user:
+            # Hold the campaign's row, as a user ending it would: the next claim stops on it.
+            await user.execute(
+                text("SELECT 1 FROM campaigns WHERE id = :id FOR UPDATE"), {"id": campaign_id}
+            )
+
+            async def claim_stopped() -> bool:
+                return bool(await scalar(sessions, CLAIM_WAITING))
+
+            await _wait_for(claim_stopped, seconds=60)
+            waiter = _worker(database_url, tmp_path)
+
+            async def waiting_for_the_org() -> bool:
+                return bool(await scalar(sessions, LOCK_WAITING))
+
+            await _wait_for(waiting_for_the_org, seconds=60)
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait(timeout=10)
+            await user.rollback()
+
+        async def campaign_ended() -> bool:
+            nonlocal peak
+            peak = max(peak, await scalar(sessions, IN_FLIGHT))
+            status = await scalar(
+                sessions, "SELECT status FROM campaigns WHERE id = :id", id=campaign_id
+            )
+            return status == "ended"
+
+        await _wait_for(campaign_ended, seconds=90)
+    finally:
+        for process in (doomed, waiter):
+            if process is not None:
+                stop_process(process)
+    assert waiter is not None
+    assert waiter.returncode == 0
+    assert 0 < peak <= 4
+    calls = await rows(sessions, "SELECT status FROM calls")
+    assert len(calls) == 12
+    assert all(c.status == "ended" for c in calls)
+    sim = await rows(sessions, "SELECT call_id FROM sim_calls")
+    assert len(sim) == len({r.call_id for r in sim})  # no call dialed twice
+    placed = await scalar(sessions, "SELECT count(*) FROM calls WHERE provider_call_id IS NOT NULL")
+    assert len(sim) == placed

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import text
 
-from campaign_service.calls import repository as calls
+from campaign_service.dispatcher import claims
 from tests.api.helpers import assert_error
 from tests.conftest import campaign_body
 from tests.dispatcher.conftest import scalar
@@ -110,15 +111,28 @@ async def _backend_waits_for_a_lock(sessions) -> bool:
     )
 
 
+async def _claim(session, clock):
+    return await claims.claim_for_next_org(
+        session,
+        skip=[],
+        owner="test-claim",
+        now=clock.now,
+        lease_until=clock.now + timedelta(seconds=30),
+        limit=10,
+    )
+
+
 async def test_a_pause_waits_for_a_claim_in_progress_and_no_claim_follows_it(
     client, org, clock, make_dispatcher, sessions
 ):
-    campaign = await create(client, org, n=3)
-    dispatcher = await make_dispatcher(ScriptedNetwork(clock))
-    await dispatcher.tick()  # started; 3 calls in flight
+    campaign = await create(client, org, n=5, maxConcurrency=3)
+    network = ScriptedNetwork(clock)
+    dispatcher = await make_dispatcher(network)
+    await dispatcher.tick()  # started; 3 calls in flight, 2 waiting for a slot
     async with sessions() as claim:  # a claim that has taken its FOR SHARE lock
-        held = await calls.running_campaigns_for_claim(claim, org_id=uuid.UUID(org.org_id))
-        assert [c for c, _ in held] == [uuid.UUID(campaign["id"])]
+        org_id, claimed, _ = await _claim(claim, clock)
+        assert org_id == uuid.UUID(org.org_id)
+        assert claimed == []  # the campaign's slots are all taken
         pausing = asyncio.create_task(post(client, org, campaign, "pause"))
         for _ in range(500):
             if await _backend_waits_for_a_lock(sessions):
@@ -129,10 +143,10 @@ async def test_a_pause_waits_for_a_claim_in_progress_and_no_claim_follows_it(
         assert not pausing.done()
         await claim.commit()
     assert (await pausing).status_code == 200
+    # Slots free up, but the campaign is paused: nothing of it is claimed.
+    await end_calls(dispatcher, [d.call_id for d in network.dials], "customer-ended-call")
     async with sessions() as claim:
-        assert await calls.running_campaigns_for_claim(claim, org_id=uuid.UUID(org.org_id)) == []
-        orgs = await calls.orgs_with_due_calls(claim, now=clock.now)
-        assert uuid.UUID(org.org_id) not in orgs
+        assert await _claim(claim, clock) == (None, [], False)
 
 
 async def test_the_breaker_pauses_a_campaign_whose_attempts_fail_at_the_provider(

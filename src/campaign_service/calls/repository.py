@@ -28,7 +28,7 @@ from campaign_service.campaigns.state import CampaignStatus
 from campaign_service.db import outbox
 from campaign_service.db import predicates as p
 from campaign_service.db.liveness import held_by_a_dead_dispatcher
-from campaign_service.db.notify import notify_dispatchers
+from campaign_service.db.notify import notify_dispatchers, wake_sql
 from campaign_service.readmodel.campaigns import CALL_ENTRY
 from campaign_service.telephony.base import StatusReport
 
@@ -69,6 +69,8 @@ class ClaimedCall:
     campaign_running: bool = True
     # Set when a check right before the dial screened the call out (it must not be dialed).
     screened: SkipReason | None = None
+    # Whether the number was on the org's do-not-call list when the lease was taken.
+    do_not_call: bool = False
     # When the earliest earlier attempt whose outcome is unknown started (None if none).
     previous_attempt_at: datetime | None = None
 
@@ -260,81 +262,112 @@ async def set_phone_number(
 # ---- claims: what the dispatcher leases, under the concurrency limits ----
 
 
-async def orgs_with_due_calls(session: AsyncSession, *, now: datetime) -> list[uuid.UUID]:
-    """Orgs that have an in-progress campaign with a call ready to be claimed."""
-    rows = await session.execute(
-        text(
-            f"""
-            SELECT DISTINCT c.org_id FROM campaigns c
-            WHERE c.status = '{RUNNING}' AND c.paused_at IS NULL AND EXISTS (
-                SELECT 1 FROM calls k WHERE k.campaign_id = c.id AND {p.callable_now("k")})
-            """
-        ),
-        {"now": now},
-    )
-    return [r.org_id for r in rows]
-
-
-async def running_campaigns_for_claim(
-    session: AsyncSession, *, org_id: uuid.UUID
-) -> list[tuple[uuid.UUID, int]]:
-    """The org's in-progress campaigns that are not paused, oldest first, as (id,
-    maxConcurrency).
-
-    FOR SHARE: a user ending or pausing a campaign (FOR UPDATE) waits for this claim, or this
-    claim waits for the end or pause and then sees the campaign is no longer dialing."""
-    rows = await session.execute(
-        text(
-            f"""
-            SELECT id, max_concurrency FROM campaigns
-            WHERE org_id = :org AND status = '{RUNNING}' AND paused_at IS NULL
-            ORDER BY started_at, id FOR SHARE
-            """
-        ),
-        {"org": org_id},
-    )
-    return [(r.id, r.max_concurrency) for r in rows]
-
-
-async def lock_org_for_claim(session: AsyncSession, *, org_id: uuid.UUID) -> int | None:
-    """Lock the org's row (claims for one org are serialised); its concurrency limit, or None
-    when another dispatcher is claiming for it right now or its dispatch is blocked (the
-    provider refused its credentials)."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT concurrency_limit FROM orgs WHERE id = :org"
-                " AND dispatch_blocked_reason IS NULL FOR UPDATE SKIP LOCKED"
-            ),
-            {"org": org_id},
+def _lock_org_sql(wait: bool) -> Any:
+    return text(
+        f"""
+        WITH due AS (
+            SELECT o.id FROM orgs o
+            WHERE o.dispatch_blocked_reason IS NULL AND o.id <> ALL(CAST(:skip AS uuid[]))
+              AND o.id IN (
+                SELECT c.org_id FROM campaigns c
+                WHERE c.status = '{RUNNING}' AND c.paused_at IS NULL AND EXISTS (
+                    SELECT 1 FROM calls k WHERE k.campaign_id = c.id AND {p.callable_now("k")}))
+        ), locked AS (
+            SELECT o.id, o.concurrency_limit FROM orgs o
+            WHERE o.id IN (SELECT id FROM due) AND o.dispatch_blocked_reason IS NULL
+            LIMIT 1 FOR UPDATE OF o{"" if wait else " SKIP LOCKED"}
         )
-    ).one_or_none()
-    return None if row is None else int(row.concurrency_limit)
-
-
-async def in_flight_counts(
-    session: AsyncSession, *, org_id: uuid.UUID, campaign_ids: Sequence[uuid.UUID]
-) -> tuple[int, dict[uuid.UUID, int]]:
-    """Calls holding a slot: in the whole org, and per campaign (one indexed scan)."""
-    rows = await session.execute(
-        text(
-            f"""
-            SELECT campaign_id, count(*) AS busy FROM calls
-            WHERE org_id = :org AND {p.in_flight()} GROUP BY campaign_id
-            """
-        ),
-        {"org": org_id},
+        SELECT (SELECT id FROM locked) AS id,
+               (SELECT concurrency_limit FROM locked) AS concurrency_limit,
+               (SELECT count(*) FROM due) AS due
+        """
     )
-    per_campaign = {r.campaign_id: int(r.busy) for r in rows}
-    wanted = set(campaign_ids)
-    return sum(per_campaign.values()), {k: v for k, v in per_campaign.items() if k in wanted}
+
+
+_LOCK_ORG = {wait: _lock_org_sql(wait) for wait in (False, True)}
+
+
+@dataclass(frozen=True)
+class OrgToClaim:
+    """The org whose row `lock_org_to_claim` locked (None if none), and how many orgs had
+    calls to claim (if some and none was locked, other claims held them all)."""
+
+    org_id: uuid.UUID | None
+    concurrency_limit: int
+    due: int
+
+
+async def lock_org_to_claim(
+    session: AsyncSession, *, now: datetime, skip: Sequence[uuid.UUID] = (), wait: bool = False
+) -> OrgToClaim:
+    """Lock the row of an org that has a running campaign with a call ready to be claimed
+    (claims for one org are serialised on it), not one in `skip` (those done this pass).
+    Orgs whose dispatch is blocked (the provider refused their credentials) are passed over;
+    so are orgs another dispatcher is claiming for right now, unless `wait`: then this waits
+    for that claim to commit.
+
+    Counts taken by the next statement of the transaction (`claim_due_calls`) see every
+    claim committed before this lock was granted."""
+    row = (await session.execute(_LOCK_ORG[wait], {"now": now, "skip": list(skip)})).one()
+    return OrgToClaim(row.id, int(row.concurrency_limit or 0), int(row.due))
+
+
+async def claim_due_calls(
+    session: AsyncSession,
+    *,
+    org_id: uuid.UUID,
+    org_limit: int,
+    owner: str,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+) -> list[ClaimedCall]:
+    """Lease as many due calls of one org as its limits allow (at most `limit`), in one
+    statement; the org's row must be locked by this transaction (`lock_org_to_claim`).
+
+    The org's free slots (its limit less its calls in flight) are dealt to its running
+    campaigns round-robin, oldest campaign first, each up to its own free slots
+    (maxConcurrency less its calls in flight); each campaign's share is its next waiting
+    calls in position (dial) order. FOR SHARE on the campaigns: a user ending or pausing one
+    (FOR UPDATE) waits for this claim, or this claim waits for the end or pause and then sees
+    the campaign is no longer dialing. Every campaign row is locked before any call row."""
+    picked = f"""
+        WITH running AS (
+            SELECT id, max_concurrency, started_at FROM campaigns
+            WHERE org_id = :org AND status = '{RUNNING}' AND paused_at IS NULL
+            ORDER BY id FOR SHARE  -- in id order, as moves of several campaigns lock them
+        ), busy AS (
+            SELECT campaign_id, count(*) AS n FROM calls
+            WHERE org_id = :org AND {p.in_flight()} GROUP BY campaign_id
+        ), free AS (
+            SELECT GREATEST(0, LEAST(:org_limit - (SELECT COALESCE(sum(n), 0) FROM busy),
+                                     :limit))::int AS n
+        ), shares AS (
+            SELECT id AS campaign_id, count(*)::int AS n FROM (
+                SELECT r.id FROM running r LEFT JOIN busy b ON b.campaign_id = r.id
+                CROSS JOIN LATERAL generate_series(
+                    1, LEAST(r.max_concurrency - COALESCE(b.n, 0), (SELECT n FROM free))
+                ) AS s(round)
+                ORDER BY s.round, r.started_at, r.id LIMIT (SELECT n FROM free)
+            ) slot GROUP BY id
+        )
+        SELECT due.id FROM shares CROSS JOIN LATERAL (
+            SELECT id FROM calls
+            WHERE campaign_id = shares.campaign_id AND {p.callable_now()}
+            ORDER BY position LIMIT shares.n FOR UPDATE SKIP LOCKED
+        ) due
+    """
+    params = {"org": org_id, "org_limit": org_limit, "limit": limit}
+    return await _lease(session, picked, params, owner=owner, now=now, lease_until=lease_until)
 
 
 _CLAIM_COLUMNS = f"""
     k.id, k.campaign_id, k.org_id, k.position, k.phone_number_id, k.customer, k.attempts,
     c.assistant_id, c.workflow_id, c.squad_id, c.extra_config,
     (c.status = '{RUNNING}' AND c.paused_at IS NULL
-     AND (k.window_closes_at IS NULL OR k.window_closes_at > :now)) AS campaign_running
+     AND (k.window_closes_at IS NULL OR k.window_closes_at > :now)) AS campaign_running,
+    EXISTS (SELECT 1 FROM dnc_numbers d
+            WHERE d.org_id = k.org_id AND d.number = k.customer ->> 'number') AS do_not_call
 """
 
 
@@ -354,6 +387,7 @@ def _claimed(rows: Sequence[Any]) -> list[ClaimedCall]:
                 squad_id=r.squad_id,
                 extra_config=r.extra_config or {},
                 campaign_running=r.campaign_running,
+                do_not_call=r.do_not_call,
                 previous_attempt_at=getattr(r, "previous_attempt_at", None),
             )
             for r in rows
@@ -638,8 +672,15 @@ _APPLY = text(
         -- Events only for a call's dispatch (its first step off scheduled) and its end.
         SELECT * FROM changed
         WHERE to_status = '{ENDED}' OR from_status = '{SCHEDULED}'
-    ), {outbox.contact_events("outboxed", "reported")}, {_NEXT_ATTEMPTS}
-    SELECT id, campaign_id, org_id, from_status, to_status FROM changed
+    ), {outbox.contact_events("outboxed", "reported")}, {_NEXT_ATTEMPTS}, woken AS (
+        -- Each ended call frees a slot: wake the dispatchers (delivered at commit, once per
+        -- org). Read by the final SELECT, so it runs whenever a call changed.
+        SELECT {wake_sql("o.org_id")} FROM (
+            SELECT DISTINCT org_id FROM changed WHERE to_status = '{ENDED}') o
+    )
+    SELECT id, campaign_id, org_id, from_status, to_status,
+           (SELECT count(*) FROM woken) AS woken
+    FROM changed
     """
 )
 
@@ -697,9 +738,6 @@ async def apply_status_reports(
             )
             for row in result
         )
-    # Each ended call frees a slot: wake the dispatchers (delivered at commit, once per org).
-    for org_id in {c.org_id for c in changes if c.to_status is CallStatus.ENDED}:
-        await notify_dispatchers(session, org_id)
     return changes
 
 

@@ -18,6 +18,12 @@ async def notify_dispatchers(session: AsyncSession, org_id: uuid.UUID) -> None:
     await session.execute(_NOTIFY, {"channel": DISPATCH_CHANNEL, "payload": str(org_id)})
 
 
+def wake_sql(org_id_column: str) -> str:
+    """SQL: the same wake-up as `notify_dispatchers`, for the org in `org_id_column`, to
+    send from inside a statement (no round trip of its own)."""
+    return f"pg_notify('{DISPATCH_CHANNEL}', CAST({org_id_column} AS text))"
+
+
 SETTINGS_CHANGED = "settings:"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,8 +29,12 @@ class StatusReportRecorder:
         clock: Clock,
         source: str,
         max_batch: int = 1000,
+        on_ended: Callable[[], None] | None = None,
     ) -> None:
         self.sessions = sessions
+        # Called once a batch that ended calls has committed: the dispatcher of this process
+        # claims the freed slots at once, without waiting for its NOTIFY to come back.
+        self.on_ended = on_ended
         self.clock = clock
         self.source = source
         self.max_batch = max_batch
@@ -71,5 +75,8 @@ class StatusReportRecorder:
             changes = await calls.apply_status_reports(
                 session, reports, source=self.source, now=self.clock()
             )
-        metrics.CALLS_ENDED.inc(sum(1 for c in changes if c.to_status is CallStatus.ENDED))
+        ended = sum(1 for c in changes if c.to_status is CallStatus.ENDED)
+        metrics.CALLS_ENDED.inc(ended)
+        if ended and self.on_ended is not None:
+            self.on_ended()
         return len(changes)

@@ -8,8 +8,8 @@ One pass (`tick`) does, each step in its own short transaction:
   4. place the claimed calls with the provider, with no transaction open;
   5. record the outcomes (accepted, rejected, no capacity) in one transaction;
   6. finish campaigns whose calls have all ended.
-Steps 1, 2, 6 and the lease recovery are "maintenance"; a pass woken by a freed slot skips
-them (see `run`).
+Steps 1, 2, 6 and the lease recovery are "maintenance"; `run` does them in full passes of
+their own, beside the quick passes (steps 3 to 5) that a freed slot triggers at once.
 Between passes it sleeps until a NOTIFY (a call ended, a campaign was created) or the poll
 interval, whichever comes first. Time comes from an injectable clock.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import random
 import socket
@@ -30,7 +29,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from campaign_service.audiences import dnc_repository as dnc
 from campaign_service.calls import repository as calls
 from campaign_service.calls.repository import ClaimedCall
 from campaign_service.calls.status import CallStatus, SkipReason
@@ -148,8 +146,11 @@ class Dispatcher:
         # liveness lock: its leases are recovered only when they expire.
         self._unregistered_owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.presence: Presence | None = None
-        self.events = StatusReportRecorder(sessions, clock=clock, source=provider.name)
         self._wake = asyncio.Event()
+        self.events = StatusReportRecorder(
+            sessions, clock=clock, source=provider.name, on_ended=self._wake.set
+        )
+        self._maintenance_wake = asyncio.Event()
         self._stopping = False
         self._woken_at: float | None = None
         self._dial_slots = asyncio.Semaphore(settings.dispatcher_dial_concurrency)
@@ -232,36 +233,33 @@ class Dispatcher:
             if claimed:
                 metrics.LEASES_RECOVERED.inc(len(claimed))
                 log.warning("recovering %d calls whose dispatcher stopped mid-dial", len(claimed))
-        async with self.sessions() as session:
-            org_ids = await calls.orgs_with_due_calls(session, now=now)
-        for org_id in org_ids:
-            if len(claimed) >= budget:
-                break
+        done: list[uuid.UUID] = []
+        while len(claimed) < budget:
             async with unit_of_work(self.sessions) as session:
-                claimed += await claims.claim_for_org(
+                org_id, claimed_now, others = await claims.claim_for_next_org(
                     session,
-                    org_id=org_id,
+                    skip=done,
                     owner=owner,
                     now=now,
                     lease_until=lease_until,
                     limit=budget - len(claimed),
                 )
+            if org_id is None:
+                break
+            done.append(org_id)
+            claimed += claimed_now
+            if not others:  # no other org had calls to claim: no need to look again
+                break
         return claimed
 
     async def _screen(
         self, claimed: list[ClaimedCall], owner: str, report: TickReport
     ) -> list[ClaimedCall]:
-        """Right before the dial: a number on the org's do-not-call list is never dialed. A
-        first attempt ends at once; a call an earlier attempt may already have placed (a
-        recovered lease) is only looked up at the provider (`_adopt_or_drop`)."""
-        listed: set[uuid.UUID] = set()
-        async with self.sessions() as session:
-            for org_id in {c.org_id for c in claimed}:
-                group = [c for c in claimed if c.org_id == org_id and c.customer.get("number")]
-                blocked = await dnc.blocked_numbers(
-                    session, org_id=org_id, numbers=[c.customer["number"] for c in group]
-                )
-                listed |= {c.call_id for c in group if c.customer["number"] in blocked}
+        """Right before the dial: a number on the org's do-not-call list (read with the
+        lease) is never dialed. A first attempt ends at once; a call an earlier attempt may
+        already have placed (a recovered lease) is only looked up at the provider
+        (`_adopt_or_drop`)."""
+        listed = {c.call_id for c in claimed if c.do_not_call}
         if not listed:
             return claimed
         first = [c for c in claimed if c.call_id in listed and c.attempts == 1]
@@ -461,18 +459,59 @@ class Dispatcher:
         if self._woken_at is None:
             self._woken_at = time.monotonic()
         self._wake.set()
+        self._maintenance_wake.set()
 
     def stop(self) -> None:
-        """Let the current pass finish, then make `run` return."""
+        """Let the current passes finish, then make `run` return."""
         self._stopping = True
         self._wake.set()
+        self._maintenance_wake.set()
+
+    async def _quick_loop(self) -> None:
+        """Quick passes (claim and place): one at once on each wake-up, and again while they
+        find work."""
+        while not self._stopping:
+            self._wake.clear()
+            wait = self.settings.dispatcher_poll_interval
+            try:
+                report = await self.tick(maintenance=False)
+            except Exception:
+                log.exception("dispatcher pass failed; retrying")
+                report, wait = TickReport(), jittered(wait)
+            if report.busy or self._stopping:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def _maintenance_loop(self) -> None:
+        """Full passes, with the campaign-level steps and lease recovery, beside the quick
+        ones (so a freed slot never waits for them): on a wake-up or the poll interval,
+        whichever comes first, and at most every MAINTENANCE_SECONDS."""
+        while not self._stopping:
+            self._maintenance_wake.clear()
+            started = time.monotonic()
+            wait = self.settings.dispatcher_poll_interval
+            try:
+                report = await self.tick(maintenance=True)
+            except Exception:
+                log.exception("dispatcher pass failed; retrying")
+                report, wait = TickReport(), jittered(wait)
+            if report.busy:
+                self._wake.set()  # campaigns started or calls claimed: claim on at once
+            pause = MAINTENANCE_SECONDS - (time.monotonic() - started)
+            if pause > 0 and not self._stopping:
+                await asyncio.sleep(pause)
+            if report.busy or self._stopping:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._maintenance_wake.wait(), timeout=wait)
 
     async def run(self, *, engine: AsyncEngine | None = None) -> None:
         """Dispatch until `stop()`. With `engine`, LISTEN for wake-ups on a connection.
 
         A NOTIFY (a call ended, a campaign was created) triggers a quick pass at once; the full
-        pass, with the campaign-level steps and lease recovery, runs at most every
-        MAINTENANCE_SECONDS and at least every poll interval."""
+        pass, with the campaign-level steps and lease recovery, runs in a task of its own, at
+        most every MAINTENANCE_SECONDS and at least every poll interval."""
         await self.provider.start(self.events)
         stopping = asyncio.Event()
         presence_task = None
@@ -491,24 +530,12 @@ class Dispatcher:
         if self.settings.events_enabled:
             courier = Courier(sessions=self.sessions, settings=self.settings, clock=self.clock)
             courier_task = asyncio.create_task(courier.run(stopping), name="courier")
-        last_maintenance = -math.inf
+        maintenance_task = asyncio.create_task(self._maintenance_loop(), name="maintenance")
         try:
-            while not self._stopping:
-                self._wake.clear()
-                due = time.monotonic() - last_maintenance >= MAINTENANCE_SECONDS
-                wait = self.settings.dispatcher_poll_interval
-                try:
-                    report = await self.tick(maintenance=due)
-                except Exception:
-                    log.exception("dispatcher pass failed; retrying")
-                    report, wait = TickReport(), jittered(wait)
-                if due:
-                    last_maintenance = time.monotonic()
-                if report.busy or self._stopping:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            await self._quick_loop()
         finally:
+            with contextlib.suppress(Exception):
+                await maintenance_task
             await self.settle()
             await self.predial.close()
             stopping.set()

@@ -93,6 +93,10 @@ class RoutingProvider:
         if entry is not None and time.monotonic() - entry.loaded_at < ttl:
             return entry
         async with self._lock:
+            # Many dials of one org wait here at once; the first loads, the others reuse it.
+            entry = self._cache.get(org_id)
+            if entry is not None and time.monotonic() - entry.loaded_at < ttl:
+                return entry
             async with self.sessions() as session:
                 org = await orgs.get_org(session, org_id)
             vapi = None
