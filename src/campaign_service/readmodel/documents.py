@@ -53,7 +53,10 @@ _PER_CALL_BYTES = 420
 _ESTIMATE = f"coalesce(sum(pg_column_size(e.customer)), 0) * 2 + count(*) * {_PER_CALL_BYTES}"
 
 CHUNK_CALLS = 1000
-"""A campaign larger than BATCH_BYTES is rendered this many positions at a time."""
+"""A campaign larger than BATCH_BYTES is rendered this many positions at first, then in
+chunks of about CHUNK_BYTES (at most CHUNK_MAX_CALLS positions)."""
+CHUNK_BYTES = 2 * 1024 * 1024
+CHUNK_MAX_CALLS = 10_000
 
 EXTRA_CHUNK_CHARS = 2 * 1024 * 1024
 
@@ -251,20 +254,26 @@ async def expand(engine: AsyncEngine, parts: list[Piece]) -> AsyncIterator[bytes
         async with reads(engine).connect() as conn:
             low, high = (await conn.execute(_POSITIONS, {"id": part.campaign_id})).one()
         first = True
-        starts = range(low, high + 1, CHUNK_CALLS) if low is not None else range(0)
-        for start in starts:
-            params = {"id": part.campaign_id, "low": start, "high": start + CHUNK_CALLS}
+        # The first chunk is CHUNK_CALLS positions; the next ones are sized from the bytes per
+        # position measured so far, to about CHUNK_BYTES each (fewer statements for small
+        # calls, the same bound for large ones).
+        span, start = CHUNK_CALLS, low
+        while low is not None and start <= high:
+            params = {"id": part.campaign_id, "low": start, "high": start + span}
             async with reads(engine).connect() as conn:
                 if part.calls:
                     chunk = (await conn.execute(_CALLS_CHUNK, params)).scalar_one()
                 else:
                     params["plan_index"] = part.plan_index
                     chunk = (await conn.execute(_AUDIENCE_CHUNK, params)).scalar_one()
+            start += span
             if chunk:
                 if not first:
                     yield b","
                 yield bytes(chunk)
                 first = False
+                per_position = max(1, len(chunk) // max(1, span))
+                span = max(1, min(CHUNK_MAX_CALLS, CHUNK_BYTES // per_position))
             del chunk
         yield b"}" if part.calls else b"]"
 
