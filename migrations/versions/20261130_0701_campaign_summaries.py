@@ -21,7 +21,25 @@ depends_on: str | Sequence[str] | None = None
 # Immutable in fact, as call_document (0601): timestamps are rendered in UTC by an explicit
 # pattern with no locale-dependent field. A campaign the user ended reads `cancelled`; the
 # pause fields show only while the campaign runs; absent fields are omitted; the opaque
-# objects follow as stored (nulls inside kept), in the response model's order.
+# objects follow (campaign_extras).
+# The opaque objects a body shows as stored (nulls inside kept), in the response model's
+# order, each as `,"key":value`; none when together they are larger than 256 KiB (those are
+# sent in chunks).
+EXTRAS_FUNCTION = """
+CREATE FUNCTION campaign_extras(extra_config jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(CASE WHEN octet_length(extra_config::text) <= 262144 THEN (
+        SELECT string_agg(',' || to_json(x.key)::text || ':' || x.value::text, ''
+                          ORDER BY array_position(ARRAY['assistantOverrides', 'squadOverrides',
+                                                        'server', 'serverMessages',
+                                                        'predialPlan'], x.key))
+        FROM jsonb_each(extra_config) x
+        WHERE x.key IN ('assistantOverrides', 'squadOverrides', 'server', 'serverMessages',
+                        'predialPlan')
+          AND x.value <> 'null'::jsonb) END, '')
+$$
+"""
+
 FUNCTION = """
 CREATE FUNCTION campaign_summary(
     status text, ended_reason text, name text, id uuid, org_id uuid,
@@ -55,15 +73,7 @@ CREATE FUNCTION campaign_summary(
                             THEN pause_reason END,
         'resumedAt', to_char(resumed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
     ))::text, -1)
-    || coalesce(CASE WHEN octet_length(extra_config::text) <= 262144 THEN (
-        SELECT string_agg(',' || to_json(x.key)::text || ':' || x.value::text, ''
-                          ORDER BY array_position(ARRAY['assistantOverrides', 'squadOverrides',
-                                                        'server', 'serverMessages',
-                                                        'predialPlan'], x.key))
-        FROM jsonb_each(extra_config) x
-        WHERE x.key IN ('assistantOverrides', 'squadOverrides', 'server', 'serverMessages',
-                        'predialPlan')
-          AND x.value <> 'null'::jsonb) END, '')
+    || campaign_extras(extra_config)
     || '}'
 $$
 """
@@ -95,15 +105,7 @@ CREATE FUNCTION campaign_head(
         'updatedAt', to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         'maxConcurrency', max_concurrency
     ))::text, -1)
-    || coalesce(CASE WHEN octet_length(extra_config::text) <= 262144 THEN (
-        SELECT string_agg(',' || to_json(x.key)::text || ':' || x.value::text, ''
-                          ORDER BY array_position(ARRAY['assistantOverrides', 'squadOverrides',
-                                                        'server', 'serverMessages',
-                                                        'predialPlan'], x.key))
-        FROM jsonb_each(extra_config) x
-        WHERE x.key IN ('assistantOverrides', 'squadOverrides', 'server', 'serverMessages',
-                        'predialPlan')
-          AND x.value <> 'null'::jsonb) END, '')
+    || campaign_extras(extra_config)
     || coalesce(',"callingWindow":' || calling_window::text, '')
     || coalesce(',"retryPlan":' || retry_plan::text, '')
     || CASE WHEN paused_at IS NOT NULL AND status = 'in-progress' THEN
@@ -135,6 +137,7 @@ SUMMARY = (
 
 
 def upgrade() -> None:
+    op.execute(EXTRAS_FUNCTION)
     op.execute(FUNCTION)
     op.execute(
         f"ALTER TABLE campaigns ADD COLUMN summary text GENERATED ALWAYS AS ({SUMMARY}) STORED"
@@ -148,3 +151,4 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION campaign_head")
     op.execute("ALTER TABLE campaigns DROP COLUMN summary")
     op.execute("DROP FUNCTION campaign_summary")
+    op.execute("DROP FUNCTION campaign_extras")

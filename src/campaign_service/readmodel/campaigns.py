@@ -50,17 +50,23 @@ def call_map(filter_sql: str = "") -> str:
     return f"""'{{' || string_agg({CALL_ENTRY}, ',' ORDER BY k.position){filter_sql} || '}}'"""
 
 
-_CALLS = text(
-    f"""
-    SELECT k.campaign_id,
-           {call_map()} AS calls,
+def v1_counters(voicemail: str = ":voicemail") -> str:
+    """SQL: the v1 counters of the calls `k`, as columns scheduled, queued, in_progress,
+    ended and voicemail (`voicemail` the SQL of the voicemail ended reason)."""
+    return f"""
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.SCHEDULED)}) AS scheduled,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.QUEUED)}) AS queued,
            count(*) FILTER (WHERE {p.status_in("k.status", in_order(COUNTED_IN_PROGRESS))})
                AS in_progress,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.ENDED)}) AS ended,
            count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.ENDED)}
-                            AND k.ended_reason = :voicemail) AS voicemail
+                            AND k.ended_reason = {voicemail}) AS voicemail"""
+
+
+_CALLS = text(
+    f"""
+    SELECT k.campaign_id,
+           {call_map()} AS calls, {v1_counters()}
     FROM calls k WHERE k.campaign_id = ANY(:ids) GROUP BY k.campaign_id
     """
 )

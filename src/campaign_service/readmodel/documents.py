@@ -28,10 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.repository import RenderedCalls
-from campaign_service.calls.status import COUNTED_IN_PROGRESS, CallStatus, in_order
 from campaign_service.campaigns.state import USER_END_REASON, CampaignStatus, CampaignStatusV2
 from campaign_service.db import models
-from campaign_service.db import predicates as p
 from campaign_service.readmodel.campaigns import (
     CALL_ENTRY,
     EMPTY_LIST,
@@ -41,6 +39,7 @@ from campaign_service.readmodel.campaigns import (
     call_map,
     campaign_document,
     counters_json_sql,
+    v1_counters,
 )
 
 BATCH_BYTES = 4 * 1024 * 1024
@@ -111,14 +110,7 @@ _AUDIENCE_CHUNK = text(
 )
 
 _AGGREGATES = f"""
-    SELECT convert_to({call_map(" FILTER (WHERE c.small)")}, 'UTF8') AS calls,
-           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.SCHEDULED)}) AS scheduled,
-           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.QUEUED)}) AS queued,
-           count(*) FILTER (WHERE {p.status_in("k.status", in_order(COUNTED_IN_PROGRESS))})
-               AS in_progress,
-           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.ENDED)}) AS ended,
-           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.ENDED)}
-                            AND k.ended_reason = :voicemail) AS voicemail
+    SELECT convert_to({call_map(" FILTER (WHERE c.small)")}, 'UTF8') AS calls, {v1_counters()}
     FROM calls k WHERE k.campaign_id = c.id
 """
 
@@ -550,14 +542,7 @@ _BODY_SQL = f"""
 """
 
 _COUNTS = f"""
-    SELECT {call_map()} AS calls,
-           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.SCHEDULED)}) AS scheduled,
-           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.QUEUED)}) AS queued,
-           count(*) FILTER (WHERE {p.status_in("k.status", in_order(COUNTED_IN_PROGRESS))})
-               AS in_progress,
-           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.ENDED)}) AS ended,
-           count(*) FILTER (WHERE {p.status_is("k.status", CallStatus.ENDED)}
-                            AND k.ended_reason = '{VOICEMAIL}') AS voicemail
+    SELECT {call_map()} AS calls, {v1_counters(f"'{VOICEMAIL}'")}
     FROM calls k WHERE k.campaign_id = c.id
 """
 
