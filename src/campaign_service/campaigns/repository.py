@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaign_service.calls.ended_reasons import CAPACITY_WINDOW_CLOSED
@@ -56,29 +56,6 @@ async def update_config(
     )
     campaign: Campaign = (await session.execute(stmt)).scalar_one()
     return campaign
-
-
-async def page_of_campaigns(
-    session: AsyncSession,
-    *,
-    org_id: uuid.UUID,
-    filters: list[Any],
-    offset: int,
-    limit: int,
-    ascending: bool,
-) -> tuple[Sequence[Campaign], int]:
-    """One page of the org's live (not archived) campaigns, plus the total matching."""
-    where = [Campaign.org_id == org_id, Campaign.archived_at.is_(None), *filters]
-    total = (
-        await session.execute(select(func.count()).select_from(Campaign).where(*where))
-    ).scalar_one()
-    order = (
-        (Campaign.created_at.asc(), Campaign.id.asc())
-        if ascending
-        else (Campaign.created_at.desc(), Campaign.id.desc())
-    )
-    stmt = select(Campaign).where(*where).order_by(*order).offset(offset).limit(limit)
-    return (await session.execute(stmt)).scalars().all(), int(total)
 
 
 # ---- what the engine moves ----

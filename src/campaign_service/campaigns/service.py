@@ -7,7 +7,6 @@ read model. Status changes go through `lifecycle`; call rows through the calls r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,6 @@ from campaign_service.campaigns import control, lifecycle
 from campaign_service.campaigns import repository as repo
 from campaign_service.campaigns.schemas import (
     DEFAULT_MAX_CONCURRENCY,
-    CampaignListQuery,
     CreateCampaignDTO,
     CreateCustomerDTO,
     DialPlanEntry,
@@ -28,7 +26,6 @@ from campaign_service.campaigns.schemas import (
 )
 from campaign_service.campaigns.schemas_control import CallingWindow
 from campaign_service.campaigns.state import (
-    USER_END_REASON,
     CampaignStatus,
     Stage,
     require_config_editable,
@@ -37,7 +34,6 @@ from campaign_service.db import models
 from campaign_service.db.notify import notify_dispatchers
 from campaign_service.errors import BadRequest, NotFound
 from campaign_service.readmodel.campaigns import EXTRA_CONFIG_FIELDS
-from campaign_service.schema_types import PaginationMeta
 from campaign_service.timeutil import iso_z
 
 # The call length estimates assume without observed calls (Settings.typical_call_seconds).
@@ -51,12 +47,6 @@ class CreatedCampaign:
 
     campaign: models.Campaign
     calls: calls.RenderedCalls
-
-
-@dataclass(frozen=True)
-class CampaignPage:
-    campaigns: Sequence[models.Campaign]
-    metadata: PaginationMeta
 
 
 def parse_id(value: str, what: str = "campaign") -> uuid.UUID:
@@ -288,52 +278,6 @@ async def get_campaign(
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} not found")
     return campaign
-
-
-def list_filters(query: CampaignListQuery) -> list[Any]:
-    c = models.Campaign
-    filters: list[Any] = []
-    if query.id is not None:
-        try:
-            filters.append(c.id == uuid.UUID(query.id))
-        except ValueError:
-            filters.append(False)  # a malformed ID matches nothing
-    if query.status == "cancelled":
-        filters.append(c.ended_reason.in_([r.value for r in USER_END_REASON.values()]))
-    elif query.status == "archived":
-        filters.append(False)  # archived campaigns are never listed
-    elif query.status is not None:
-        filters.append(c.status == query.status)
-    bounds = (
-        (query.createdAtGt, c.created_at.__gt__),
-        (query.createdAtLt, c.created_at.__lt__),
-        (query.createdAtGe, c.created_at.__ge__),
-        (query.createdAtLe, c.created_at.__le__),
-        (query.updatedAtGt, c.updated_at.__gt__),
-        (query.updatedAtLt, c.updated_at.__lt__),
-        (query.updatedAtGe, c.updated_at.__ge__),
-        (query.updatedAtLe, c.updated_at.__le__),
-    )
-    filters.extend(op(value) for value, op in bounds if value is not None)
-    return filters
-
-
-async def list_campaigns(
-    session: AsyncSession, *, org_id: uuid.UUID, query: CampaignListQuery
-) -> CampaignPage:
-    """One page of the org's campaigns for a list query, and its pagination metadata."""
-    campaigns, total = await repo.page_of_campaigns(
-        session,
-        org_id=org_id,
-        filters=list_filters(query),
-        offset=(query.page - 1) * query.limit,
-        limit=query.limit,
-        ascending=query.sortOrder == "ASC",
-    )
-    metadata = PaginationMeta.for_page(
-        total=total, page=query.page, limit=query.limit, sort_order=query.sortOrder
-    )
-    return CampaignPage(campaigns, metadata)
 
 
 def _config_values(dto: UpdateCampaignDTO, *, org: models.Org) -> dict[str, Any]:
