@@ -49,8 +49,13 @@ def database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     if isinstance(exc, sa_exc.DBAPIError | ConnectionError | socket.gaierror | TimeoutError):
-        return any(isinstance(cause, _BROKEN_CONNECTION) for cause in _causes(exc))
+        return connection_broken(exc)
     return False
+
+
+def connection_broken(exc: BaseException) -> bool:
+    """The error leaves its connection unusable."""
+    return any(isinstance(cause, _BROKEN_CONNECTION) for cause in _causes(exc))
 
 
 def discard_broken_connections(engine: AsyncEngine) -> None:
@@ -59,8 +64,6 @@ def discard_broken_connections(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _mark_disconnect(context: ExceptionContext) -> Any:
-        if not context.is_disconnect and any(
-            isinstance(cause, _BROKEN_CONNECTION) for cause in _causes(context.original_exception)
-        ):
+        if not context.is_disconnect and connection_broken(context.original_exception):
             context.is_disconnect = True
         return None

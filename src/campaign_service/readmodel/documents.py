@@ -30,6 +30,7 @@ from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.repository import RenderedCalls
 from campaign_service.campaigns.state import USER_END_REASON, CampaignStatus, CampaignStatusV2
 from campaign_service.db import models
+from campaign_service.db.raw import fetch_row
 from campaign_service.readmodel.campaigns import (
     CALL_ENTRY,
     EMPTY_LIST,
@@ -343,13 +344,13 @@ async def campaign_pieces(
     statement renders it whole when it fits BATCH_BYTES; a larger one is read again and sent
     a chunk at a time."""
     async with reads(engine).connect() as conn:
-        row = (await conn.exec_driver_sql(_ONE_SMALL, (key_hash, campaign_id, BATCH_BYTES))).one()
-        if not row.authorized:
+        row = await fetch_row(conn, _ONE_SMALL, key_hash, campaign_id, BATCH_BYTES)
+        if not row["authorized"]:
             return None
-        if row.id is None:
+        if row["id"] is None:
             return Found(None)
-        if row.body is not None:
-            return Found(_with_large(row.id, row.body, orjson.loads(row.large or "[]")))
+        if row["body"] is not None:
+            return Found(_with_large(row["id"], row["body"], orjson.loads(row["large"] or "[]")))
         return await _one(conn, key_hash=key_hash, campaign_id=campaign_id)
 
 
@@ -484,27 +485,30 @@ async def summary_page(
     Opaque objects too large to inline are sent in chunks."""
     sql = _summary_page_sql(tuple(c for c, _ in conditions), ascending, counters)
     values = [value for condition, value in conditions if "{}" in condition]
-    result = await conn.exec_driver_sql(sql, (key_hash, limit, offset, *values))
-    row = result.one()
-    if not row.authorized:
+    row = await fetch_row(conn, sql, key_hash, limit, offset, *values)
+    if not row["authorized"]:
         return None
+    total, summaries, large_names = int(row["total"]), row["summaries"], row["large"]
+    if not summaries:
+        return SummaryPage(total, [])
+    if large_names.count(None) == len(large_names):  # the usual page: every summary inline
+        return SummaryPage(total, [",".join(summaries).encode()])
     parts: list[Piece] = []
-    if row.ids:
-        for i, (campaign_id, text_, large) in enumerate(
-            zip(row.ids, row.summaries, row.large, strict=True)
-        ):
-            if i:
-                parts.append(b",")
-            if large is None:
-                parts.append(text_.encode())
-                continue
-            # The opaque objects too large to inline follow the summary's other fields.
-            parts.append(text_.rstrip().removesuffix("}").encode())
-            names = orjson.loads(large)
-            for key in [k for k in EXTRA_CONFIG_FIELDS if k in names]:
-                parts += (b"," + orjson.dumps(key) + b":", Deferred(campaign_id, False, key=key))
-            parts.append(b"}")
-    return SummaryPage(int(row.total), parts)
+    for i, (campaign_id, text_, large) in enumerate(
+        zip(row["ids"], summaries, large_names, strict=True)
+    ):
+        if i:
+            parts.append(b",")
+        if large is None:
+            parts.append(text_.encode())
+            continue
+        # The opaque objects too large to inline follow the summary's other fields.
+        parts.append(text_.rstrip().removesuffix("}").encode())
+        names = orjson.loads(large)
+        for key in [k for k in EXTRA_CONFIG_FIELDS if k in names]:
+            parts += (b"," + orjson.dumps(key) + b":", Deferred(campaign_id, False, key=key))
+        parts.append(b"}")
+    return SummaryPage(total, parts)
 
 
 # ---- v1 lists ----
@@ -604,12 +608,12 @@ async def list_page(
     campaigns, in order, and how large their bodies are; `list_body` reads the bodies."""
     sql = _list_page_sql(tuple(c for c, _ in conditions), ascending)
     values = [value for condition, value in conditions if "{}" in condition]
-    row = (await conn.exec_driver_sql(sql, (key_hash, limit, offset, *values))).one()
-    if not row.authorized:
+    row = await fetch_row(conn, sql, key_hash, limit, offset, *values)
+    if not row["authorized"]:
         return None
-    ids = list(row.ids or [])
-    large = [orjson.loads(names) if names else [] for names in (row.large or [])]
-    return ListPage(int(row.total), ids, [int(e) for e in row.estimates or []], large)
+    ids = list(row["ids"] or [])
+    large = [orjson.loads(names) if names else [] for names in (row["large"] or [])]
+    return ListPage(int(row["total"]), ids, [int(e) for e in row["estimates"] or []], large)
 
 
 Run = list[tuple[uuid.UUID, int, list[str]]]  # campaigns read together: id, size, large keys
@@ -636,8 +640,8 @@ async def bodies(conn: AsyncConnection, run: Run, *, key_hash: str) -> list[list
     if len(run) == 1 and run[0][1] > BATCH_BYTES:
         found = await _one(conn, key_hash=key_hash, campaign_id=run[0][0])
         return [found.body] if found is not None and found.body is not None else []
-    result = await conn.exec_driver_sql(_BODIES, ([campaign_id for campaign_id, _, _ in run],))
-    texts = result.scalar_one() or []
+    row = await fetch_row(conn, _BODIES, [campaign_id for campaign_id, _, _ in run])
+    texts = row[0] or []
     return [
         _with_large(campaign_id, body, large)
         for (campaign_id, _, large), body in zip(run, texts, strict=True)
