@@ -21,9 +21,10 @@ from campaign_service.db.availability import connection_broken
 
 async def fetch_row(conn: AsyncConnection, sql: str, *args: Any) -> Any:
     """The first row `sql` answers (an asyncpg Record: columns by name or position)."""
-    raw = await conn.get_raw_connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None, "a connection checked out of the pool has its driver's"
     try:
-        return await raw.driver_connection.fetchrow(sql, *args)
+        return await driver.fetchrow(sql, *args)
     except (
         asyncpg.PostgresError,
         asyncpg.InterfaceError,
