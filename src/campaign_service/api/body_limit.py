@@ -27,10 +27,18 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        chunked = False
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await self._reject(send)
                 return
+            if name == b"transfer-encoding":
+                chunked = True
+        if not chunked:
+            # No body, or one of the Content-Length checked above: the server reads exactly
+            # that many bytes, so there is nothing to count (most requests: GETs).
+            await self.app(scope, receive, send)
+            return
         seen = 0
         started = False
 

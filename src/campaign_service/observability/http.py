@@ -6,9 +6,9 @@ Pure ASGI (not BaseHTTPMiddleware): no extra task per request and streaming bodi
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -91,12 +91,13 @@ class RequestObservabilityMiddleware:
     def __init__(self, app: ASGIApp, *, metrics: HttpMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = incoming_request_id(scope) or os.urandom(16).hex()
         # Read before routing: a Mount rewrites root_path in this same scope dict.
         path = scope["path"]
         token = request_id_var.set(request_id)
@@ -146,8 +147,14 @@ class RequestObservabilityMiddleware:
         method, route = scope["method"], route_template(scope, path)
         if route.startswith(SECRET_PATHS):
             path = route  # the path carries a credential (an org's webhook token)
-        self.metrics.requests.labels(method, route, str(status)).inc()
-        self.metrics.latency.labels(method, route).observe(seconds)
+        series = self._series.get((method, route, status))
+        if series is None:  # labels() validates and locks on every call: look each up once
+            series = self._series[method, route, status] = (
+                self.metrics.requests.labels(method, route, str(status)),
+                self.metrics.latency.labels(method, route),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         if not log.isEnabledFor(logging.INFO):
             return  # the line's fields are not built for nobody
         duration_ms = round(seconds * 1000, 2)
