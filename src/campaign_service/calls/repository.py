@@ -913,14 +913,20 @@ async def roll_windows(
     return int(row.rolled), int(row.ended)
 
 
+# Driven by the campaigns whose clock can have run out (their latestAt passed, or they run
+# unpaused since before the cutoff), so a pass reads only their waiting calls, not every
+# waiting call of every running campaign (a backlog is read four times a second).
 _END_PAST_CAPACITY = text(
     f"""
-    WITH expired AS (
-        SELECT k.id FROM calls k JOIN campaigns c ON c.id = k.campaign_id
-        WHERE c.status = '{RUNNING}' AND {p.waiting("k")}
-          AND (c.latest_at <= :now
-               OR (c.paused_at IS NULL AND c.started_at <= :cutoff
-                   AND (k.capacity_since IS NULL OR k.capacity_since <= :cutoff)
+    WITH lapsing AS MATERIALIZED (
+        SELECT c.id, c.latest_at <= :now AS past_latest FROM campaigns c
+        WHERE c.status = '{RUNNING}'
+          AND (c.latest_at <= :now OR (c.paused_at IS NULL AND c.started_at <= :cutoff))
+    ), expired AS (
+        SELECT k.id FROM lapsing c JOIN calls k ON k.campaign_id = c.id
+        WHERE {p.waiting("k")}
+          AND (c.past_latest
+               OR ((k.capacity_since IS NULL OR k.capacity_since <= :cutoff)
                    AND (k.window_closes_at IS NULL OR k.window_closes_at > :now)))
         ORDER BY k.id FOR UPDATE OF k SKIP LOCKED
     ), ended AS (
