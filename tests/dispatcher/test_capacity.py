@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import text
+
+from campaign_service.calls.repository import end_calls_past_capacity_window
+from campaign_service.db.session import unit_of_work
 from campaign_service.timeutil import iso_z
 from tests.conftest import campaign_body
-from tests.dispatcher.conftest import drive, scalar
+from tests.dispatcher.conftest import drive, rows, scalar
 
 CLOSED = "call.start.error-subscription-concurrency-limit-reached"
 
@@ -78,3 +82,91 @@ async def test_latest_at_closes_the_window_before_the_hour(
     assert closed[0]["endedAt"] >= iso_z(latest)
     assert "startedAt" not in closed[0]
     assert await scalar(sessions, "SELECT count(*) FROM sim_calls") == 3
+
+
+# Which waiting calls a pass ends, over the cases the rule tells apart: a campaign's start
+# before or after the cutoff, paused or not, latestAt passed, not yet or absent; a call's own
+# capacity clock (none, old, recent), its calling-hours stretch (none, closed, open), and a
+# call being dialed (leased, so not waiting).
+CAMPAIGN_CASES = {  # name: (started minutes ago, paused, latestAt minutes from now)
+    "running for two hours": (120, False, None),
+    "paused for two hours": (120, True, None),
+    "paused past latestAt": (10, True, -1),
+    "young, past latestAt": (10, False, -1),
+    "young": (10, False, None),
+    "old, latestAt ahead": (120, False, 30),
+}
+CALL_CASES = {  # name: (capacity clock minutes ago, stretch closes in minutes, leased)
+    "no clock": (None, None, False),
+    "old clock": (90, None, False),
+    "recent clock": (10, None, False),
+    "old clock, stretch closed": (90, -5, False),
+    "old clock, stretch open": (90, 30, False),
+    "being dialed": (90, None, True),
+}
+
+
+def _ends(campaign: tuple, call: tuple) -> bool:
+    """The rule, as end_calls_past_capacity_window documents it (window: one hour)."""
+    started, paused, latest = campaign
+    since, closes, leased = call
+    if leased:
+        return False
+    if latest is not None and latest <= 0:
+        return True
+    return (
+        not paused
+        and started >= 60
+        and (since is None or since >= 60)
+        and (closes is None or closes > 0)
+    )
+
+
+async def test_a_pass_ends_exactly_the_calls_whose_window_closed(client, org, clock, sessions):
+    now = clock.now
+    minutes = lambda m: None if m is None else now + timedelta(minutes=m)  # noqa: E731
+    calls: dict[str, tuple[str, str]] = {}
+    for campaign_name, (started, paused, latest) in CAMPAIGN_CASES.items():
+        body = campaign_body(n=len(CALL_CASES))
+        created = (await client.post("/campaigns", json=body, headers=org.headers)).json()
+        async with unit_of_work(sessions) as session:
+            await session.execute(
+                text(
+                    "UPDATE campaigns SET status = 'in-progress', started_at = :started,"
+                    " paused_at = :paused, latest_at = :latest WHERE id = :id"
+                ),
+                {
+                    "id": created["id"],
+                    "started": minutes(-started),
+                    "paused": minutes(-started) if paused else None,
+                    "latest": minutes(latest),
+                },
+            )
+            for call_id, (call_name, (since, closes, leased)) in zip(
+                sorted(created["calls"]), CALL_CASES.items(), strict=True
+            ):
+                await session.execute(
+                    text(
+                        "UPDATE calls SET capacity_since = :since, window_closes_at = :closes,"
+                        " lease_expires_at = :lease WHERE id = :id"
+                    ),
+                    {
+                        "id": call_id,
+                        "since": minutes(None if since is None else -since),
+                        "closes": minutes(closes),
+                        "lease": minutes(30) if leased else None,
+                    },
+                )
+                calls[call_id] = (campaign_name, call_name)
+    async with unit_of_work(sessions) as session:
+        count = await end_calls_past_capacity_window(session, now=now, window_seconds=3600)
+    closed = await rows(sessions, "SELECT id FROM calls WHERE ended_reason = :r", r=CLOSED)
+    ended = {calls[str(row.id)] for row in closed}
+    expected = {
+        (campaign_name, call_name)
+        for campaign_name, campaign in CAMPAIGN_CASES.items()
+        for call_name, call in CALL_CASES.items()
+        if _ends(campaign, call)
+    }
+    assert ended == expected
+    assert count == len(expected)

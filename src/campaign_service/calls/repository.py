@@ -614,65 +614,91 @@ _NEXT_ATTEMPTS = f"""
         ON CONFLICT DO NOTHING
     )"""
 
+# A call's reports in one batch are applied in order, each to the call as the one before it
+# left it (`fold`, one recursion step per report of a call: the same effect as applying them
+# one at a time, in one statement). Step 0 is the call as locked; step n applies the call's
+# n-th report (`steps`, 1-based), `last` marks its final one. A report that would not move
+# its call forward still keeps what the provider said (an end-of-call report arriving after
+# the call was already reported ended); one that says nothing new (`writes` false) leaves the
+# call as it was. The call's row is written once, with its final step, if any step wrote.
+_FOLD_STEP = f"""
+    SELECT f.id, r.step, r.ord, r.last, m.advances, m.writes, f.status AS from_status,
+           r.reason,
+           CASE WHEN m.advances THEN r.status ELSE f.status END,
+           CASE WHEN m.advances AND r.status = '{ENDED}' THEN r.reason ELSE f.ended_reason END,
+           CASE WHEN m.advances AND r.status = '{ENDED}' THEN r.at ELSE f.ended_at END,
+           CASE WHEN NOT m.advances THEN f.started_at
+                WHEN r.status = '{ENDED}' AND f.status = '{SCHEDULED}' THEN f.started_at
+                ELSE COALESCE(f.started_at, r.at) END,
+           CASE WHEN NOT m.writes THEN f.provider_call_id
+                WHEN m.advances THEN COALESCE(r.provider_call_id, f.provider_call_id)
+                ELSE COALESCE(f.provider_call_id, r.provider_call_id) END,
+           COALESCE(r.provider_error, f.provider_error), COALESCE(r.cost, f.cost),
+           COALESCE(CAST(r.end_report AS jsonb), f.end_report),
+           f.advanced OR m.advances, f.heard OR r.heard, f.wrote OR m.writes
+    FROM fold f JOIN report r ON r.call_id = f.id AND r.step = f.step + 1
+    CROSS JOIN LATERAL (
+        SELECT a.advances, a.advances OR r.heard OR r.provider_error IS NOT NULL
+               OR r.cost IS NOT NULL OR r.end_report IS NOT NULL AS writes
+        FROM (SELECT {p.rank("f.status")} < {p.rank("r.status")} AS advances) a) m"""
+
 _APPLY = text(
     f"""
-    WITH report AS (
-        SELECT * FROM unnest(CAST(:call_ids AS uuid[]), CAST(:statuses AS text[]),
+    WITH RECURSIVE report AS (
+        SELECT * FROM unnest(CAST(:call_ids AS uuid[]), CAST(:steps AS int[]),
+                             CAST(:lasts AS boolean[]), CAST(:statuses AS text[]),
                              CAST(:reasons AS text[]), CAST(:ats AS timestamptz[]),
                              CAST(:provider_call_ids AS text[]),
                              CAST(:provider_errors AS text[]), CAST(:costs AS float8[]),
                              CAST(:end_reports AS text[]), CAST(:heard AS boolean[]))
-                      AS e(call_id, status, reason, at, provider_call_id, provider_error, cost,
-                           end_report, heard)
+                      WITH ORDINALITY
+                      AS e(call_id, step, last, status, reason, at, provider_call_id,
+                           provider_error, cost, end_report, heard, ord)
     ), current AS (
         -- Lock in ID order so two batches touching the same calls cannot deadlock.
-        SELECT c.id, c.status FROM calls c JOIN report ON report.call_id = c.id
+        SELECT c.id, c.campaign_id, c.org_id, c.status, c.ended_reason, c.ended_at,
+               c.started_at, c.provider_call_id, c.provider_error, c.cost, c.end_report,
+               c.customer, c.attempt_number, c.contact_id, c.skip_reason
+        FROM calls c WHERE c.id = ANY(CAST(:call_ids AS uuid[]))
         ORDER BY c.id FOR UPDATE OF c
-    ), moves AS (
-        SELECT report.*, current.status AS from_status,
-               {p.rank("current.status")} < {p.rank("report.status")} AS advances
-        FROM report JOIN current ON current.id = report.call_id
+    ), fold (id, step, ord, last, advances, writes, from_status, reason, status,
+             ended_reason, ended_at, started_at, provider_call_id, provider_error, cost,
+             end_report, advanced, heard, wrote) AS (
+        SELECT id, 0, CAST(0 AS bigint), false, false, false, CAST(NULL AS text),
+               CAST(NULL AS text), CAST(status AS text), ended_reason, ended_at, started_at,
+               provider_call_id, provider_error, cost, end_report, false, false, false
+        FROM current
+        UNION ALL {_FOLD_STEP}
     ), written AS (
-        -- A report that does not move its call forward still keeps what the provider said
-        -- (an end-of-call report arriving after the call was already reported ended).
         UPDATE calls AS c SET
-            status = CASE WHEN m.advances THEN m.status ELSE c.status END,
-            ended_reason = CASE WHEN m.advances AND m.status = '{ENDED}' THEN m.reason
-                                ELSE c.ended_reason END,
-            ended_at = CASE WHEN m.advances AND m.status = '{ENDED}' THEN m.at
-                            ELSE c.ended_at END,
-            started_at = CASE WHEN NOT m.advances THEN c.started_at
-                              WHEN m.status = '{ENDED}' AND c.status = '{SCHEDULED}'
-                              THEN c.started_at ELSE COALESCE(c.started_at, m.at) END,
-            provider_call_id = CASE WHEN m.advances
-                                    THEN COALESCE(m.provider_call_id, c.provider_call_id)
-                                    ELSE COALESCE(c.provider_call_id, m.provider_call_id) END,
-            lease_owner = CASE WHEN m.advances THEN NULL ELSE c.lease_owner END,
-            lease_expires_at = CASE WHEN m.advances THEN NULL ELSE c.lease_expires_at END,
-            next_attempt_at = CASE WHEN m.advances THEN NULL ELSE c.next_attempt_at END,
-            provider_error = COALESCE(m.provider_error, c.provider_error),
-            cost = COALESCE(m.cost, c.cost),
-            end_report = COALESCE(CAST(m.end_report AS jsonb), c.end_report),
-            reported_at = CASE WHEN m.heard THEN :now ELSE c.reported_at END,
+            status = f.status, ended_reason = f.ended_reason, ended_at = f.ended_at,
+            started_at = f.started_at, provider_call_id = f.provider_call_id,
+            lease_owner = CASE WHEN f.advanced THEN NULL ELSE c.lease_owner END,
+            lease_expires_at = CASE WHEN f.advanced THEN NULL ELSE c.lease_expires_at END,
+            next_attempt_at = CASE WHEN f.advanced THEN NULL ELSE c.next_attempt_at END,
+            provider_error = f.provider_error, cost = f.cost, end_report = f.end_report,
+            reported_at = CASE WHEN f.heard THEN :now ELSE c.reported_at END,
             updated_at = :now
-        FROM moves m
-        WHERE c.id = m.call_id
-          AND (m.advances OR m.heard OR m.provider_error IS NOT NULL OR m.cost IS NOT NULL
-               OR m.end_report IS NOT NULL)
-        RETURNING c.id, c.campaign_id, c.org_id, m.from_status, m.status AS to_status,
-                  m.reason, m.advances, c.customer, c.attempt_number, c.contact_id, c.status,
-                  c.started_at, c.ended_reason, c.skip_reason
+        FROM fold f
+        WHERE c.id = f.id AND f.last AND f.wrote
     ), changed AS (
-        SELECT * FROM written WHERE advances
+        -- Each step that moved its call forward, with the call as that step left it.
+        SELECT f.id, k.campaign_id, k.org_id, f.from_status, f.status AS to_status, f.reason,
+               f.step, f.ord, k.customer, k.attempt_number, k.contact_id, f.status,
+               f.started_at, f.ended_reason, k.skip_reason
+        FROM fold f JOIN current k ON k.id = f.id
+        WHERE f.advances
     ), logged AS (
         INSERT INTO call_events (call_id, campaign_id, from_status, to_status, ended_reason,
                                  source, created_at)
         SELECT id, campaign_id, from_status, to_status, reason, :source, :now FROM changed
+        ORDER BY step, ord
     ), reported AS (
         -- Events only for a call's dispatch (its first step off scheduled) and its end.
         SELECT * FROM changed
         WHERE to_status = '{ENDED}' OR from_status = '{SCHEDULED}'
-    ), {outbox.contact_events("outboxed", "reported")}, {_NEXT_ATTEMPTS}, woken AS (
+    ), {outbox.contact_events("outboxed", "reported", "x.step, x.ord")}, {_NEXT_ATTEMPTS},
+    woken AS (
         -- Each ended call frees a slot: wake the dispatchers (delivered at commit, once per
         -- org). Read by the final SELECT, so it runs whenever a call changed.
         SELECT {wake_sql("o.org_id")} FROM (
@@ -681,64 +707,66 @@ _APPLY = text(
     SELECT id, campaign_id, org_id, from_status, to_status,
            (SELECT count(*) FROM woken) AS woken
     FROM changed
+    ORDER BY step, ord
     """
 )
 
 
-def _rounds(reports: Sequence[StatusReport]) -> list[list[StatusReport]]:
-    """Split reports so each round has at most one per call, keeping each call's order."""
-    rounds: list[list[StatusReport]] = []
-    seen: dict[uuid.UUID, int] = {}
+def _steps(reports: Sequence[StatusReport]) -> tuple[list[int], list[bool]]:
+    """Each report's place among its call's reports (1-based), and whether it is the last."""
+    counts: dict[uuid.UUID, int] = {}
+    steps: list[int] = []
     for report in reports:
-        index = seen.get(report.call_id, 0)
-        seen[report.call_id] = index + 1
-        if index == len(rounds):
-            rounds.append([])
-        rounds[index].append(report)
-    return rounds
+        counts[report.call_id] = counts.get(report.call_id, 0) + 1
+        steps.append(counts[report.call_id])
+    return steps, [step == counts[r.call_id] for r, step in zip(reports, steps, strict=True)]
 
 
 async def apply_status_reports(
     session: AsyncSession, reports: Sequence[StatusReport], *, source: str, now: datetime
 ) -> list[CallChange]:
-    """Apply reports in order (set-based); returns the changes made. A report that would not
-    move its call forward, repeats an earlier one, or names an unknown call changes nothing.
-    This is the one path every status report takes, whatever the provider."""
-    changes: list[CallChange] = []
-    for batch in _rounds(reports):
-        result = await session.execute(
-            _APPLY,
-            {
-                "call_ids": [r.call_id for r in batch],
-                "statuses": [r.status.value for r in batch],
-                "reasons": [r.ended_reason for r in batch],
-                "ats": [r.occurred_at or now for r in batch],
-                "provider_call_ids": [r.provider_call_id for r in batch],
-                "provider_errors": [r.provider_error for r in batch],
-                "costs": [r.cost for r in batch],
-                "end_reports": [
-                    None if r.end_report is None else orjson.dumps(r.end_report).decode()
-                    for r in batch
-                ],
-                "heard": [r.heard for r in batch],
-                "source": source,
-                "now": now,
-                "retry_reasons": _RETRY_REASONS,
-                "retry_groups": _RETRY_GROUP_NAMES,
-                "unplaced_reasons": UNPLACED_REASONS,
-            },
+    """Apply reports in order (set-based, one statement); returns the changes made, in the
+    order they were made. A report that would not move its call forward, repeats an earlier
+    one, or names an unknown call changes nothing. Several reports of one call have the same
+    effect as applying them one at a time. This is the one path every status report takes,
+    whatever the provider."""
+    if not reports:
+        return []
+    steps, lasts = _steps(reports)
+    result = await session.execute(
+        _APPLY,
+        {
+            "call_ids": [r.call_id for r in reports],
+            "steps": steps,
+            "lasts": lasts,
+            "statuses": [r.status.value for r in reports],
+            "reasons": [r.ended_reason for r in reports],
+            "ats": [r.occurred_at or now for r in reports],
+            "provider_call_ids": [r.provider_call_id for r in reports],
+            "provider_errors": [r.provider_error for r in reports],
+            "costs": [r.cost for r in reports],
+            "end_reports": [
+                None if r.end_report is None else orjson.dumps(r.end_report).decode()
+                for r in reports
+            ],
+            "heard": [r.heard for r in reports],
+            "source": source,
+            "now": now,
+            "retry_reasons": _RETRY_REASONS,
+            "retry_groups": _RETRY_GROUP_NAMES,
+            "unplaced_reasons": UNPLACED_REASONS,
+        },
+    )
+    return [
+        CallChange(
+            call_id=row.id,
+            campaign_id=row.campaign_id,
+            org_id=row.org_id,
+            from_status=CallStatus(row.from_status),
+            to_status=CallStatus(row.to_status),
         )
-        changes.extend(
-            CallChange(
-                call_id=row.id,
-                campaign_id=row.campaign_id,
-                org_id=row.org_id,
-                from_status=CallStatus(row.from_status),
-                to_status=CallStatus(row.to_status),
-            )
-            for row in result
-        )
-    return changes
+        for row in result
+    ]
 
 
 _END_UNPLACED = text(
@@ -885,14 +913,20 @@ async def roll_windows(
     return int(row.rolled), int(row.ended)
 
 
+# Driven by the campaigns whose clock can have run out (their latestAt passed, or they run
+# unpaused since before the cutoff), so a pass reads only their waiting calls, not every
+# waiting call of every running campaign (a backlog is read four times a second).
 _END_PAST_CAPACITY = text(
     f"""
-    WITH expired AS (
-        SELECT k.id FROM calls k JOIN campaigns c ON c.id = k.campaign_id
-        WHERE c.status = '{RUNNING}' AND {p.waiting("k")}
-          AND (c.latest_at <= :now
-               OR (c.paused_at IS NULL AND c.started_at <= :cutoff
-                   AND (k.capacity_since IS NULL OR k.capacity_since <= :cutoff)
+    WITH lapsing AS MATERIALIZED (
+        SELECT c.id, c.latest_at <= :now AS past_latest FROM campaigns c
+        WHERE c.status = '{RUNNING}'
+          AND (c.latest_at <= :now OR (c.paused_at IS NULL AND c.started_at <= :cutoff))
+    ), expired AS (
+        SELECT k.id FROM lapsing c JOIN calls k ON k.campaign_id = c.id
+        WHERE {p.waiting("k")}
+          AND (c.past_latest
+               OR ((k.capacity_since IS NULL OR k.capacity_since <= :cutoff)
                    AND (k.window_closes_at IS NULL OR k.window_closes_at > :now)))
         ORDER BY k.id FOR UPDATE OF k SKIP LOCKED
     ), ended AS (

@@ -30,10 +30,12 @@ CONTACT_EVENT_TYPE = f"""
     END"""
 
 
-def contact_events(name: str, source: str) -> str:
+def contact_events(name: str, source: str, order: str = "") -> str:
     """A CTE `name` that writes the contact events of the calls in CTE `source`, which must
     return id, campaign_id, org_id, customer, attempt_number, contact_id, status, started_at,
-    ended_reason, skip_reason. Needs :now and :unplaced_reasons."""
+    ended_reason, skip_reason. Needs :now and :unplaced_reasons. `order` (columns of `x`, the
+    source's rows) is the order the events are written in, hence delivered in."""
+    order_by = f"ORDER BY {order}" if order else ""
     return f"""{name} AS (
         INSERT INTO event_outbox (campaign_id, org_id, type, payload, created_at,
                                   next_attempt_at)
@@ -52,6 +54,7 @@ def contact_events(name: str, source: str) -> str:
         FROM {source} x JOIN campaigns cc ON cc.id = x.campaign_id
         CROSS JOIN LATERAL (SELECT {CONTACT_EVENT_TYPE} AS type) ev
         WHERE {SUBSCRIBED}
+        {order_by}
     )"""
 
 
