@@ -65,18 +65,6 @@ def latest_attempt(retries: str) -> str:
 LATEST_ATTEMPT = latest_attempt("c.retry_plan IS NOT NULL")
 
 
-def has_status(status: ContactStatus) -> str:
-    """SQL: the call `k`'s CONTACT_STATUS_SQL is `status`, first testing a cheap condition
-    every such call meets (the CASE's first branches), so that counting by status evaluates
-    the CASE only for the calls it leaves (for an ended outcome, the ended calls alone)."""
-    ended = p.status_is("k.status", CallStatus.ENDED)
-    guard = {
-        ContactStatus.PENDING: p.waiting("k"),
-        ContactStatus.DISPATCHED: f"NOT {ended}",
-    }.get(status, ended)
-    return f"({guard} AND ({CONTACT_STATUS_SQL}) = '{status.value}')"
-
-
 _STATUS_ORDER = p.quoted(ContactStatus)
 
 

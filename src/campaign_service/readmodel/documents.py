@@ -32,7 +32,6 @@ from campaign_service.campaigns.state import USER_END_REASON, CampaignStatus, Ca
 from campaign_service.db import models
 from campaign_service.readmodel.campaigns import (
     CALL_ENTRY,
-    COUNTERS_JSON_ZERO,
     EMPTY_LIST,
     EXTRA_CONFIG_FIELDS,
     EXTRA_INLINE_BYTES,
@@ -445,12 +444,10 @@ def _summary_page_sql(conditions: tuple[str, ...], ascending: bool, counters: bo
     where, direction = _where(conditions), "ASC" if ascending else "DESC"
     order = f"campaigns.created_at {direction}, campaigns.id {direction}"
     org = _KEY_ORG
-    summary, counted, joined = "page.summary", "", ""
+    summary = "page.summary"
     if counters:
         # The summary's closing brace makes way for the counters.
-        summary = f"left(page.summary, -1) || coalesce(g.counters, '{COUNTERS_JSON_ZERO}') || '}}'"
-        counted = f", g AS ({counters_json_sql('page')})"
-        joined = " LEFT JOIN g ON g.campaign_id = page.id"
+        summary = f"left(page.summary, -1) || {counters_json_sql('page')} || '}}'"
     return f"""
     WITH page AS (
         SELECT campaigns.id, row_number() OVER (ORDER BY {order}) AS n,
@@ -459,7 +456,7 @@ def _summary_page_sql(conditions: tuple[str, ...], ascending: bool, counters: bo
         FROM campaigns
         WHERE campaigns.org_id = {org} AND campaigns.archived_at IS NULL{where}
         ORDER BY {order} LIMIT $2 OFFSET $3
-    ){counted}
+    )
     SELECT (SELECT count(*) FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL)
                AS authorized,
            (SELECT count(*) FROM campaigns
@@ -467,7 +464,7 @@ def _summary_page_sql(conditions: tuple[str, ...], ascending: bool, counters: bo
            array_agg(page.id ORDER BY page.n) AS ids,
            array_agg({summary} ORDER BY page.n) AS summaries,
            array_agg(page.large ORDER BY page.n) AS large
-    FROM page{joined}
+    FROM page
     """
 
 
