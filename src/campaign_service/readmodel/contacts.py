@@ -50,11 +50,19 @@ CONTACT_STATUS_SQL = f"""
 # (attempts), and its latest attempt carries its outcome.
 SAME_CONTACT = "a.campaign_id = k.campaign_id AND a.position = k.position"
 EARLIER_ATTEMPT = f"{SAME_CONTACT} AND a.attempt_number < k.attempt_number"
-# A later attempt exists only for an ended call of a campaign with a retry plan, so the
-# lookup (an index probe per row) is made only for those. Needs the campaign as `c`.
-LATEST_ATTEMPT = f"""(c.retry_plan IS NULL OR NOT {p.status_is("k.status", CallStatus.ENDED)}
+
+
+def latest_attempt(retries: str) -> str:
+    """SQL: the call `k` is its contact's latest attempt. A later attempt exists only for an
+    ended call of a campaign with a retry plan (`retries`: SQL true for those campaigns), so
+    the lookup (an index probe per row) is made only for those."""
+    return f"""(NOT {p.status_is("k.status", CallStatus.ENDED)} OR NOT ({retries})
     OR NOT EXISTS (SELECT 1 FROM calls a WHERE {SAME_CONTACT}
                    AND a.attempt_number > k.attempt_number))"""
+
+
+# Needs the campaign as `c`.
+LATEST_ATTEMPT = latest_attempt("c.retry_plan IS NOT NULL")
 
 
 _STATUS_ORDER = p.quoted(ContactStatus)

@@ -448,11 +448,12 @@ def _summary_page_sql(conditions: tuple[str, ...], ascending: bool, counters: bo
     summary = "page.summary"
     if counters:
         # The summary's closing brace makes way for the counters.
-        summary = f"left(page.summary, -1) || {counters_json_sql('page.id')} || '}}'"
+        summary = f"left(page.summary, -1) || {counters_json_sql('page')} || '}}'"
     return f"""
     WITH page AS (
         SELECT campaigns.id, row_number() OVER (ORDER BY {order}) AS n,
-               campaigns.summary, {_LARGE_KEYS_JSON} AS large
+               campaigns.summary, {_LARGE_KEYS_JSON} AS large,
+               campaigns.retry_plan IS NOT NULL AS retries
         FROM campaigns
         WHERE campaigns.org_id = {org} AND campaigns.archived_at IS NULL{where}
         ORDER BY {order} LIMIT $2 OFFSET $3
