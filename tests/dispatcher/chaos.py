@@ -9,7 +9,10 @@ What must hold, checked from PostgreSQL and the simulated network's own records:
 - no lost call: every call ended; placed calls match the network's, unplaced ones ended with
   a reason that says why;
 - limits held: sampled in flight (engine's view) and active on the network (network's view)
-  never above a campaign's maxConcurrency or an org's limit.
+  never above a campaign's maxConcurrency or an org's limit;
+- counters kept: at every sample and at the end, each campaign's stored v2 counters
+  (campaign_counts, appended by triggers in each write's transaction) equal a recount from
+  its calls in the same snapshot, whatever was killed mid-write.
 
 Campaigns marked "control" run with a retry plan and calling hours (extensions): their
 attempts are numbered without gaps, never more than maxAttempts, a retry follows only a
@@ -45,6 +48,7 @@ from campaign_service.campaigns.state import Stage
 from campaign_service.db.models import Org
 from campaign_service.db.session import create_engine, session_factory, unit_of_work
 from campaign_service.orgs.service import create_org
+from tests.counters_oracle import assert_counters_hold
 from tests.dispatcher import chaos_control as control
 
 
@@ -68,6 +72,7 @@ class Result:
     recovery_seconds: list[float] = field(default_factory=list)
     run_seconds: float = 0.0
     violations: list[str] = field(default_factory=list)
+    counter_checks: int = 0
     max_in_flight: dict[str, int] = field(default_factory=dict)
     retries: int = 0  # call records beyond contacts' first attempts
     cut_off: int = 0  # calls of the windowed campaign its window and latestAt left unplaced
@@ -82,7 +87,7 @@ class Result:
         return (
             f"{self.calls} calls, {self.kills} kills, {spread}, run {self.run_seconds:.1f} s, "
             f"{self.retries} retries, {self.cut_off} cut off by calling hours, "
-            f"{len(self.violations)} violations"
+            f"{self.counter_checks} counter checks, {len(self.violations)} violations"
         )
 
 
@@ -329,7 +334,17 @@ class Chaos:
             "leased": {r.id: r.attempts for r in leased},
         }
 
+    async def _check_counters(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        async with sessions() as session, session.begin():
+            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            try:
+                await assert_counters_hold(session)
+            except AssertionError as error:
+                self.result.violations.append(str(error))
+        self.result.counter_checks += 1
+
     async def _sample(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        await self._check_counters(sessions)
         by_campaign = {r.campaign_id: int(r.n) for r in await rows(sessions, IN_FLIGHT)}
         by_org: dict[uuid.UUID, int] = defaultdict(int)
         for campaign_id, busy in by_campaign.items():
@@ -390,6 +405,7 @@ class Chaos:
             v.append("the calling window never closed during the run")
         v.extend(await control.check_attempts(sessions, calls, ended_by_user=self._ended_id()))
         await self._check_network_limits(sessions)
+        await self._check_counters(sessions)
 
     def _ended_id(self) -> uuid.UUID | None:
         return None if self.ended_snapshot is None else self.ended_snapshot["campaign"]

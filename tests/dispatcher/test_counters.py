@@ -5,14 +5,18 @@ and the summaries built in Python give the numbers a person would count."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from campaign_service.calls import repository as calls
 from campaign_service.db.models import Campaign
+from campaign_service.db.session import unit_of_work
 from campaign_service.readmodel.campaigns import summaries
 from tests.conftest import campaign_body
+from tests.counters_oracle import assert_counters_hold
 from tests.dispatcher.scripted import ScriptedNetwork, answer, end_calls
 
 RETRY = {
@@ -48,6 +52,7 @@ async def _counters(client, org, sessions, campaigns) -> dict[str, dict[str, Any
             select(Campaign).where(Campaign.id.in_([uuid.UUID(i) for i in ids]))
         )
         built = {s["id"]: s for s in await summaries(session, found.all(), counters=True)}
+        await assert_counters_hold(session)
     out = {}
     for campaign_id in ids:
         got = await client.get(
@@ -110,3 +115,54 @@ async def test_counters_of_retried_talked_and_skipped_contacts(
     assert counted[retried["id"]] == _expect(
         pending=1, dispatched=1, completed=3, dialed=5, connected=2
     )
+
+
+async def _rows_per_campaign(sessions) -> dict[uuid.UUID, int]:
+    async with sessions() as session:
+        result = await session.execute(
+            text("SELECT campaign_id, count(*) FROM campaign_counts GROUP BY campaign_id")
+        )
+        return {row[0]: row[1] for row in result}
+
+
+async def _fold(sessions) -> int:
+    async with unit_of_work(sessions) as session:
+        return await calls.fold_campaign_counts(session)
+
+
+async def test_counter_rows_fold_into_one_per_campaign_with_the_same_sums(
+    client, org, clock, sessions, make_dispatcher
+):
+    first = await _create(client, org, 4)
+    second = await _create(client, org, 3, retryPlan=RETRY)
+    network = ScriptedNetwork(clock)
+    dispatcher = await make_dispatcher(network)
+    await dispatcher.tick()  # its maintenance folds what the creates appended
+    ended = _dialed(network, first)[:2] + _dialed(network, second)[:2]
+    await answer(dispatcher, ended[:1])
+    for call in ended:  # one write each: one appended row each
+        await end_calls(dispatcher, [call], "customer-busy")
+    before = await _rows_per_campaign(sessions)
+    assert before[uuid.UUID(first["id"])] >= 3
+    assert before[uuid.UUID(second["id"])] >= 3
+    # A campaign whose rows sum to zero keeps none.
+    empty = uuid.uuid4()
+    async with unit_of_work(sessions) as session:
+        await session.execute(
+            text(
+                "INSERT INTO campaign_counts (campaign_id, pending, dispatched, completed,"
+                " failed, skipped, predial_failed, dialed, connected)"
+                " VALUES (:c, 2, 0, 0, 0, 0, 0, 1, 0), (:c, -2, 0, 0, 0, 0, 0, -1, 0)"
+            ),
+            {"c": empty},
+        )
+    counted = await _counters(client, org, sessions, [first, second])
+
+    # Two workers folding at once count nothing twice.
+    folded = await asyncio.gather(_fold(sessions), _fold(sessions))
+    assert sum(folded) >= 3
+    after = await _rows_per_campaign(sessions)
+    assert after == {uuid.UUID(first["id"]): 1, uuid.UUID(second["id"]): 1}
+    assert await _counters(client, org, sessions, [first, second]) == counted
+    assert counted[first["id"]] == _expect(dispatched=2, completed=2, dialed=4, connected=1)
+    assert await _fold(sessions) == 0  # nothing left to fold

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -299,6 +300,25 @@ class CampaignEvent(Base):
         CheckConstraint(predicates.status_in("to_stage", Stage), name="to_stage_valid"),
         Index("ix_campaign_events_campaign_id", "campaign_id", "id"),
     )
+
+
+class CampaignCount(Base):
+    """Append-only changes of each campaign's v2 counters, written by triggers on `calls` in
+    the writing statement's transaction (migration 0702): a campaign's counters are the sums
+    of its rows; maintenance folds them into one."""
+
+    __tablename__ = "campaign_counts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID, index=True)
+    pending: Mapped[int] = mapped_column(Integer)
+    dispatched: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer)
+    predial_failed: Mapped[int] = mapped_column(Integer)
+    dialed: Mapped[int] = mapped_column(Integer)
+    connected: Mapped[int] = mapped_column(Integer)
 
 
 class CallEvent(Base):

@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 
 # Campaign-level steps (start, close windows, finish) need not run on every wake-up.
 MAINTENANCE_SECONDS = 0.25
+# How often a worker folds the appended v2 counter rows (calls.fold_campaign_counts).
+FOLD_COUNTS_SECONDS = 2.0
 # Waits that many dispatchers could otherwise line up on (a capacity retry, the pause after a
 # failed pass) are spread by a random factor, so they do not come back all at once.
 JITTER = (0.8, 1.2)
@@ -155,6 +157,7 @@ class Dispatcher:
         self._woken_at: float | None = None
         self._dial_slots = asyncio.Semaphore(settings.dispatcher_dial_concurrency)
         self._breakers_checked_at: datetime | None = None
+        self._counts_folded_at: datetime | None = None
         self.predial = predial.PredialChecker(
             clock=clock,
             concurrency=settings.dispatcher_dial_concurrency,
@@ -208,6 +211,16 @@ class Dispatcher:
                 session, now=now, window_seconds=self.settings.capacity_window_seconds
             )
         await self._check_breakers(report, now)
+        await self._fold_counts(now)
+
+    async def _fold_counts(self, now: datetime) -> None:
+        """Keep each campaign's counter rows few, so a read sums one or two of them."""
+        last = self._counts_folded_at
+        if last is not None and (now - last).total_seconds() < FOLD_COUNTS_SECONDS:
+            return
+        self._counts_folded_at = now
+        async with unit_of_work(self.sessions) as session:
+            await calls.fold_campaign_counts(session)
 
     async def _check_breakers(self, report: TickReport, now: datetime) -> None:
         last = self._breakers_checked_at

@@ -19,9 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
-from campaign_service.calls.status import COUNTED_IN_PROGRESS, TALKING, CallStatus, in_order
+from campaign_service.calls.status import COUNTED_IN_PROGRESS, CallStatus, in_order
 from campaign_service.campaigns.schemas_control import CallingWindow, RetryPlan
-from campaign_service.campaigns.schemas_v2 import ContactStatus
 from campaign_service.campaigns.state import (
     CampaignStatus,
     v2_status,
@@ -29,12 +28,6 @@ from campaign_service.campaigns.state import (
 from campaign_service.db import models
 from campaign_service.db import predicates as p
 from campaign_service.orgs.repository import dispatch_blocked_reasons
-from campaign_service.readmodel.contacts import (
-    CONTACT_STATUS_SQL,
-    EARLIER_ATTEMPT,
-    LATEST_ATTEMPT,
-    latest_attempt,
-)
 from campaign_service.timeutil import iso_z
 
 EXTRA_CONFIG_FIELDS = (
@@ -217,66 +210,34 @@ def _without_nulls(value: dict[str, Any]) -> dict[str, Any]:
 # ---- v2 summaries ----
 
 
-def _connected(alias: str) -> str:
-    """A placed call a person picked up (voicemail excluded)."""
-    # Statuses only move forward, so a call that is not ended now talked only if it talks
-    # now: the history is looked up for ended calls alone.
-    return f"""({alias}.ended_reason IS DISTINCT FROM :voicemail
-        AND ({p.status_in(f"{alias}.status", in_order(TALKING))}
-             OR {p.status_is(f"{alias}.status", CallStatus.ENDED)} AND EXISTS (
-            SELECT 1 FROM call_events e
-            WHERE e.call_id = {alias}.id AND {p.status_in("e.to_status", in_order(TALKING))})))"""
-
-
-# Contacts are counted once, by their latest attempt; a contact was dialed (or connected) if
-# any of its attempts was.
-_DIALED = f"""(k.started_at IS NOT NULL OR k.attempt_number > 1 AND EXISTS (
-    SELECT 1 FROM calls a WHERE {EARLIER_ATTEMPT} AND a.started_at IS NOT NULL))"""
-_CONNECTED = f"""({_connected("k")} OR k.attempt_number > 1 AND EXISTS (
-    SELECT 1 FROM calls a WHERE {EARLIER_ATTEMPT} AND {_connected("a")}))"""
-
-# (contact status, column, key in the response) of each contact counter, in order.
+# (column of campaign_counts, key in the response) of each contact counter, in order.
 _CONTACT_COUNTERS = [
-    (ContactStatus.PENDING, "pending", "pending"),
-    (ContactStatus.DISPATCHED, "dispatched", "dispatched"),
-    (ContactStatus.COMPLETED, "completed", "completed"),
-    (ContactStatus.FAILED, "failed", "failed"),
-    (ContactStatus.SKIPPED, "skipped", "skipped"),
-    (ContactStatus.PREDIAL_FAILED, "predial_failed", "predialFailed"),
+    ("pending", "pending"),
+    ("dispatched", "dispatched"),
+    ("completed", "completed"),
+    ("failed", "failed"),
+    ("skipped", "skipped"),
+    ("predial_failed", "predialFailed"),
 ]
-_STATUSES = p.quoted(status for status, _, _ in _CONTACT_COUNTERS)
-# What a call counts for, as one small integer: its contact status's position in
-# _CONTACT_COUNTERS (1 to 6), plus 8 when dialed and 16 when connected. Each expression is
-# evaluated once per call, and the calls are first counted by campaign and code (the per-call
-# work is most of the cost: a page of 100 campaigns has thousands of calls).
-_CODE = f"""array_position(ARRAY[{_STATUSES}]::text[], {CONTACT_STATUS_SQL})
-    + CASE WHEN {_DIALED} THEN 8 ELSE 0 END + CASE WHEN {_CONNECTED} THEN 16 ELSE 0 END"""
-# (column, condition on the code `x.code`) of each counter, in the response's order.
-_COUNTER_SQL = [
-    *[(column, f"x.code % 8 = {i}") for i, (_, column, _) in enumerate(_CONTACT_COUNTERS, 1)],
-    ("dialed", "x.code & 8 <> 0"),
-    ("connected", "x.code & 16 <> 0"),
-]
-# Each counter's value from the calls counted by code (rows `x` with `code` and `n`).
+# A campaign's counters are the sums of its rows in campaign_counts, which the triggers on
+# `calls` append to in the transaction of each write (migration 0702): a read touches a
+# handful of rows per campaign, never its calls.
 _SUMS = {
-    column: f"coalesce(sum(x.n) FILTER (WHERE {condition}), 0)"
-    for column, condition in _COUNTER_SQL
+    column: f"coalesce(sum(x.{column}), 0)"
+    for column in (*(c for c, _ in _CONTACT_COUNTERS), "dialed", "connected")
 }
 
 _COUNTERS = text(
     "SELECT x.campaign_id, "
     + ", ".join(f"{sql} AS {column}" for column, sql in _SUMS.items())
-    + f" FROM (SELECT k.campaign_id, {_CODE} AS code, count(*)::integer AS n"
-    + " FROM calls k JOIN campaigns c ON c.id = k.campaign_id"
-    + f" WHERE k.campaign_id = ANY(:ids) AND {LATEST_ATTEMPT} GROUP BY 1, 2) x"
-    + " GROUP BY x.campaign_id"
+    + " FROM campaign_counts x WHERE x.campaign_id = ANY(:ids) GROUP BY x.campaign_id"
 )
 
 # The counters as the JSON text added to a summary: each counter's column after this text.
 _COUNTERS_JSON = [
     *[
         (f'''{',"contactCounters":{' if i == 0 else ","}"{key}":''', column)
-        for i, (_, column, key) in enumerate(_CONTACT_COUNTERS)
+        for i, (column, key) in enumerate(_CONTACT_COUNTERS)
     ],
     ('},"callMetrics":{"dialed":', "dialed"),
     (',"connected":', "connected"),
@@ -284,19 +245,14 @@ _COUNTERS_JSON = [
 
 
 def counters_json_sql(campaign: str) -> str:
-    """A correlated subquery: the counters of the campaign `campaign` (a row with its `id`,
-    and `retries`: whether it has a retry plan) as the JSON text to add to its summary
-    (`,"contactCounters":{...},"callMetrics":{...}`). Its calls are read by one index scan,
-    without joining the campaign; each is evaluated once (see _CODE), then counted by code."""
+    """A correlated subquery: the counters of the campaign `campaign` (a row with its `id`)
+    as the JSON text to add to its summary (`,"contactCounters":{...},"callMetrics":{...}`),
+    summed from its rows in campaign_counts."""
     counters = " || ".join(f"'{before}' || {_SUMS[column]}" for before, column in _COUNTERS_JSON)
-    sql_text = (
+    return (
         f"(SELECT {counters} || '}}'"
-        f" FROM (SELECT {_CODE} AS code, count(*)::integer AS n FROM calls k"
-        f" WHERE k.campaign_id = {campaign}.id AND {latest_attempt(f'{campaign}.retries')}"
-        " GROUP BY 1) x)"
+        f" FROM campaign_counts x WHERE x.campaign_id = {campaign}.id)"
     )
-    # A fragment takes no parameters: the ended reason it compares with is a constant.
-    return sql_text.replace(":voicemail", f"'{VOICEMAIL}'")
 
 
 _COUNTER_KEYS = (
@@ -318,9 +274,7 @@ async def summaries(
     names), as JSON-ready dicts in CampaignSummary's shape, without building models."""
     by_campaign: dict[uuid.UUID, Any] = {}
     if counters and campaigns:
-        result = await session.execute(
-            _COUNTERS, {"ids": [c.id for c in campaigns], "voicemail": VOICEMAIL}
-        )
+        result = await session.execute(_COUNTERS, {"ids": [c.id for c in campaigns]})
         by_campaign = {row.campaign_id: row for row in result}
     return [_summary(c, by_campaign.get(c.id), counters) for c in campaigns]
 

@@ -49,20 +49,14 @@ CONTACT_STATUS_SQL = f"""
 # A contact is one position of the audience; with retries it has several call records
 # (attempts), and its latest attempt carries its outcome.
 SAME_CONTACT = "a.campaign_id = k.campaign_id AND a.position = k.position"
-EARLIER_ATTEMPT = f"{SAME_CONTACT} AND a.attempt_number < k.attempt_number"
 
 
-def latest_attempt(retries: str) -> str:
-    """SQL: the call `k` is its contact's latest attempt. A later attempt exists only for an
-    ended call of a campaign with a retry plan (`retries`: SQL true for those campaigns), so
-    the lookup (an index probe per row) is made only for those."""
-    return f"""(NOT {p.status_is("k.status", CallStatus.ENDED)} OR NOT ({retries})
+# SQL: the call `k` is its contact's latest attempt. A later attempt exists only for an ended
+# call of a campaign with a retry plan (needs the campaign as `c`), so the lookup (an index
+# probe per row) is made only for those.
+LATEST_ATTEMPT = f"""(NOT {p.status_is("k.status", CallStatus.ENDED)} OR c.retry_plan IS NULL
     OR NOT EXISTS (SELECT 1 FROM calls a WHERE {SAME_CONTACT}
                    AND a.attempt_number > k.attempt_number))"""
-
-
-# Needs the campaign as `c`.
-LATEST_ATTEMPT = latest_attempt("c.retry_plan IS NOT NULL")
 
 
 _STATUS_ORDER = p.quoted(ContactStatus)

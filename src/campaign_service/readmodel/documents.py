@@ -452,8 +452,7 @@ def _summary_page_sql(conditions: tuple[str, ...], ascending: bool, counters: bo
     return f"""
     WITH page AS (
         SELECT campaigns.id, row_number() OVER (ORDER BY {order}) AS n,
-               campaigns.summary, {_LARGE_KEYS_JSON} AS large,
-               campaigns.retry_plan IS NOT NULL AS retries
+               campaigns.summary, {_LARGE_KEYS_JSON} AS large
         FROM campaigns
         WHERE campaigns.org_id = {org} AND campaigns.archived_at IS NULL{where}
         ORDER BY {order} LIMIT $2 OFFSET $3
