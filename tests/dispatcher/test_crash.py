@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import campaign_body
+from tests.counters_oracle import assert_counters_hold
 from tests.dispatcher.conftest import rows, scalar, stop_process
 
 
@@ -339,3 +340,76 @@ async def test_a_worker_killed_mid_claim_holding_the_org_lock_leaves_no_trace(
     assert len(sim) == len({r.call_id for r in sim})  # no call dialed twice
     placed = await scalar(sessions, "SELECT count(*) FROM calls WHERE provider_call_id IS NOT NULL")
     assert len(sim) == placed
+
+
+# A worker whose write to `calls` has run and whose trigger waits to append its counter row
+# (not its fold of the rows, which waits on the same table).
+COUNTS_WAITING = (
+    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE a.datname = current_database() AND NOT l.granted"
+    " AND l.relation = 'campaign_counts'::regclass AND a.query NOT LIKE '%WITH many AS%'"
+)
+
+
+async def test_a_worker_killed_between_its_calls_write_and_its_counter_row_counts_nothing(
+    client, org, sessions, engine, database_url, tmp_path
+):
+    """The worst moment for the stored v2 counters: a worker's statement has changed its
+    calls and its trigger is about to append what that changed to campaign_counts (the
+    test holds that table locked, so the trigger waits there). The worker is killed: the
+    calls' change and the counter row go together, so nothing is counted that did not
+    happen; a new worker finishes the campaign with counters equal to a recount, and no call
+    is dialed twice."""
+    response = await client.post(
+        "/campaigns", json=campaign_body(n=12, maxConcurrency=4), headers=org.headers
+    )
+    campaign_id = response.json()["id"]
+    doomed = _worker(database_url, tmp_path)
+    survivor = None
+    try:
+
+        async def dialing() -> bool:
+            return bool(await scalar(sessions, MID_DIAL))
+
+        await _wait_for(dialing, seconds=60)
+        async with engine.connect() as user:
+            await user.execute(text("LOCK TABLE campaign_counts IN ACCESS EXCLUSIVE MODE"))
+
+            async def stuck_in_the_trigger() -> bool:
+                return bool(await scalar(sessions, COUNTS_WAITING))
+
+            await _wait_for(stuck_in_the_trigger, seconds=60)
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait(timeout=10)
+            await user.rollback()
+        # Its server process, let go, finds no one to answer: nothing of it commits.
+        async with sessions() as session:
+            await assert_counters_hold(session)
+        survivor = _worker(database_url, tmp_path)
+
+        async def campaign_ended() -> bool:
+            status = await scalar(
+                sessions, "SELECT status FROM campaigns WHERE id = :id", id=campaign_id
+            )
+            return status == "ended"
+
+        await _wait_for(campaign_ended, seconds=90)
+    finally:
+        for process in (doomed, survivor):
+            if process is not None:
+                stop_process(process)
+    assert survivor is not None
+    assert survivor.returncode == 0
+    calls = await rows(sessions, "SELECT status FROM calls")
+    assert len(calls) == 12
+    assert all(c.status == "ended" for c in calls)
+    sim = await rows(sessions, "SELECT call_id FROM sim_calls")
+    assert len(sim) == len({r.call_id for r in sim})  # no call dialed twice
+    async with sessions() as session:
+        await assert_counters_hold(session)
+    got = await client.get(
+        f"/v2/campaign/{campaign_id}", params={"includeCounters": "true"}, headers=org.headers
+    )
+    counters = got.json()["contactCounters"]
+    assert counters["pending"] == counters["dispatched"] == 0
+    assert sum(counters.values()) == 12
