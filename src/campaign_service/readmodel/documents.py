@@ -110,37 +110,25 @@ _AUDIENCE_CHUNK = text(
     """
 )
 
-_AGGREGATES = f"""
-    SELECT convert_to({call_map(" FILTER (WHERE c.small)")}, 'UTF8') AS calls, {v1_counters()}
-    FROM calls k WHERE k.campaign_id = c.id
-"""
-
-_AUDIENCE = """
-    SELECT array_agg(g.dial_plan_index ORDER BY g.dial_plan_index NULLS FIRST) AS plan_indexes,
-           array_agg(g.customers ORDER BY g.dial_plan_index NULLS FIRST) AS audiences
-    FROM (SELECT dial_plan_index,
-                 convert_to(json_agg(customer ORDER BY position)::text, 'UTF8') AS customers
-          FROM calls WHERE campaign_id = c.id AND attempt_number = 1 AND c.small
-          GROUP BY dial_plan_index) g
+# The v1 counters of the campaign `c` (its call map and audience are read in chunks).
+_COUNTERS_OF_C = f"""
+    SELECT {v1_counters()} FROM calls k WHERE k.campaign_id = c.id
 """
 
 _ONE = text(
     f"""
     WITH c AS (
-        SELECT {_CAMPAIGN_COLUMNS_SQL}, {EXTRA_COLUMNS_SQL},
-               (SELECT {_ESTIMATE} FROM calls e WHERE e.campaign_id = campaigns.id)
-                   <= :batch_bytes AS small
+        SELECT {_CAMPAIGN_COLUMNS_SQL}, {EXTRA_COLUMNS_SQL}, false AS small
         FROM campaigns JOIN api_keys key ON key.org_id = campaigns.org_id
         WHERE key.key_hash = :key_hash AND key.revoked_at IS NULL
           AND campaigns.id = :id AND campaigns.archived_at IS NULL
     )
     SELECT (SELECT count(*) FROM api_keys
             WHERE key_hash = :key_hash AND revoked_at IS NULL) AS authorized,
-           c.*, a.*, au.*
+           c.*, a.*
     FROM (SELECT 1) one
     LEFT JOIN c ON true
-    LEFT JOIN LATERAL ({_AGGREGATES}) a ON c.id IS NOT NULL
-    LEFT JOIN LATERAL ({_AUDIENCE}) au ON c.id IS NOT NULL
+    LEFT JOIN LATERAL ({_COUNTERS_OF_C}) a ON c.id IS NOT NULL
     """
 )
 
@@ -355,16 +343,10 @@ async def campaign_pieces(
 
 
 async def _one(conn: AsyncConnection, *, key_hash: str, campaign_id: uuid.UUID) -> Found | None:
+    """A campaign _ONE_SMALL found too large to render in one statement: its top level and
+    v1 counters, with the call map and the audience left to be read chunk by chunk."""
     row = (
-        await conn.execute(
-            _ONE,
-            {
-                "key_hash": key_hash,
-                "id": campaign_id,
-                "voicemail": VOICEMAIL,
-                "batch_bytes": BATCH_BYTES,
-            },
-        )
+        await conn.execute(_ONE, {"key_hash": key_hash, "id": campaign_id, "voicemail": VOICEMAIL})
     ).one()
     if not row.authorized:
         return None
