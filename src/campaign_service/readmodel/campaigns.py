@@ -249,10 +249,7 @@ def counters_json_sql(campaign: str) -> str:
     as the JSON text to add to its summary (`,"contactCounters":{...},"callMetrics":{...}`),
     summed from its rows in campaign_counts."""
     counters = " || ".join(f"'{before}' || {_SUMS[column]}" for before, column in _COUNTERS_JSON)
-    return (
-        f"(SELECT {counters} || '}}'"
-        f" FROM campaign_counts x WHERE x.campaign_id = {campaign}.id)"
-    )
+    return f"(SELECT {counters} || '}}' FROM campaign_counts x WHERE x.campaign_id = {campaign}.id)"
 
 
 _COUNTER_KEYS = (
