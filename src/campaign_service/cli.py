@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import signal
 import sys
@@ -85,6 +86,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         if args.no_dispatcher
         else lambda engine: dispatcher_running(engine, settings),
     )
+    freeze_startup_objects()
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal. Make that a normal
     # exit, so exit handlers run (they stop the embedded PostgreSQL this process started).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -95,6 +97,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def freeze_startup_objects() -> None:
+    """Move the objects that exist once the app is built (modules, routes, models, schemas:
+    some 150,000) out of the garbage collector's reach: they live as long as the process, yet
+    every full collection walked them all again, and the thousands of objects a large body
+    parses into set off such collections (each ~100 ms on a small machine, every other
+    10,000-customer create). Collected first, so no garbage is frozen."""
+    gc.collect()
+    gc.freeze()
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:

@@ -3,6 +3,8 @@ bodies are exactly the ones a small campaign's single statement renders."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from campaign_service.api.routes import campaigns as routes
@@ -146,3 +148,48 @@ async def test_a_large_create_answers_from_its_insert_in_slices(
     assert first.headers["content-length"] == str(len(first.content))
     assert again.content == first.content
     assert len(first.json()["calls"]) == 5
+
+
+ODD_CUSTOMERS = [
+    {
+        "number": "+14155550100",
+        "name": 'Zoë "q" \\ é',
+        "externalId": "x\u0001y\n\t/😀",
+        "assistantOverrides": {
+            "variableValues": {"n": 1.5, "big": 12345678901234, "list": [None, {"z": None}]},
+            "zz": None,
+        },
+    },
+    {"sipUri": "sip:a@b.c", "numberE164CheckEnabled": False, "extension": "12"},
+    {"number": "abc123", "numberE164CheckEnabled": False, "squadOverrides": {"b": 1, "aa": 2}},
+]
+
+
+def raw_audiences(text: str) -> list[str]:
+    """The text of every `customers` array of a body, exactly as sent."""
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while (at := text.find('"customers":', at)) >= 0:
+        start = at + len('"customers":')
+        _, end = decoder.raw_decode(text, start)
+        found.append(text[start:end])
+        at = end
+    return found
+
+
+@pytest.mark.parametrize("shape", ["customers", "dialPlan"])
+async def test_a_create_answers_its_audiences_in_the_bytes_a_get_reads(client, org, shape):
+    """The audiences of a create's 201 (rendered from the customers it inserted) are the very
+    text a GET renders from the stored calls: same key order, spacing, numbers, escapes."""
+    if shape == "customers":
+        body = campaign_body(customers=ODD_CUSTOMERS * 2)
+    else:
+        body = dial_plan_body([0, 0, 0])
+        plan = body["dialPlan"]
+        assert isinstance(plan, list)
+        plan[0]["customers"], plan[2]["customers"] = ODD_CUSTOMERS, ODD_CUSTOMERS[::-1]
+    created = await client.post("/campaigns", json=body, headers=org.headers)
+    assert created.status_code == 201, created.text
+    read = await client.get(f"/campaigns/{created.json()['id']}", headers=org.headers)
+    expected = raw_audiences(read.text)
+    assert len(expected) == (1 if shape == "customers" else 3)
+    assert raw_audiences(created.text) == expected

@@ -104,20 +104,35 @@ _INSERT_CALLS = text(
     """
 )
 
-# What a body shows of a new campaign's calls, rendered right after the insert in one
-# statement with the expressions the read path uses (the same text a GET answers): each dial
-# plan entry's audience, and the call map in runs of CALL_MAP_RUN positions, each its own row
-# read along the (campaign, position) index (no sort of the whole map, no single 5 MB value).
-# (Rendering them in the insert itself, from its RETURNING rows, is slower: those rows are
-# materialized and sorted past work_mem.)
-CALL_MAP_RUN = 1000
-_RENDER_NEW_CALLS = text(
+# The insert that also answers each dial plan entry's audience as a body shows it (the JSON
+# array of its customers as stored, the text json_agg makes of them), sliced from the
+# customers' array the insert reads (PostgreSQL's own rendering of the same jsonb values):
+# the new rows are not scanned and sorted again for it. (Printing the whole array costs less
+# than slicing it: a single entry is printed as it is.)
+_INSERT_CALLS_AND_AUDIENCES = text(
     f"""
-    SELECT false AS calls, dial_plan_index AS key,
-           convert_to(json_agg(customer ORDER BY position)::text, 'UTF8') AS json
-    FROM calls WHERE campaign_id = :campaign GROUP BY dial_plan_index
-    UNION ALL
-    SELECT true, r.low, run.json
+    WITH inserted AS ({_INSERT_CALLS.text})
+    SELECT entry.index AS key,
+           convert_to(CASE WHEN cardinality(CAST(:firsts AS int[])) = 1
+                           THEN CAST(:customers AS jsonb)  -- one entry: all of them
+                           ELSE jsonb_path_query_array(
+                               CAST(:customers AS jsonb),
+                               CAST(format('$[%s to %s]', entry.first, entry.last) AS jsonpath))
+                      END::text, 'UTF8') AS json
+    FROM unnest(CAST(:firsts AS int[]), CAST(:lasts AS int[]), CAST(:indexes AS int[]))
+        AS entry(first, last, index)
+    """
+)
+
+# The call map of the new calls, rendered right after the insert with the expression the
+# read path uses (the same text a GET answers), in runs of CALL_MAP_RUN positions, each its
+# own row read along the (campaign, position) index (no sort of the whole map, no single
+# 5 MB value). (Rendering it in the insert itself, from its RETURNING rows, is no faster:
+# those rows are materialized and sorted.)
+CALL_MAP_RUN = 1000
+_RENDER_CALL_MAP = text(
+    f"""
+    SELECT r.low AS key, run.json
     FROM generate_series(0, CAST(:count AS integer) - 1, CAST(:run AS integer)) AS r(low)
     CROSS JOIN LATERAL (
         SELECT convert_to(string_agg({CALL_ENTRY}, ',' ORDER BY k.position), 'UTF8') AS json
@@ -219,21 +234,17 @@ async def insert_and_render_calls(
     rendered = RenderedCalls(count, [], [], [])
     if not count:
         return rendered
-    await session.execute(_INSERT_CALLS, params)
+    audiences = [
+        (-1 if row.key is None else row.key, bytes(row.json))
+        for row in await session.execute(_INSERT_CALLS_AND_AUDIENCES, params)
+    ]
     del params  # the customers' JSON can go before the rendered calls come
     rows = await session.execute(
-        _RENDER_NEW_CALLS, {"campaign": campaign_id, "count": count, "run": CALL_MAP_RUN}
+        _RENDER_CALL_MAP, {"campaign": campaign_id, "count": count, "run": CALL_MAP_RUN}
     )
-    runs: list[tuple[int, bytes]] = []
-    audiences: list[tuple[int, bytes]] = []
-    for row in rows:
-        if row.calls:
-            runs.append((row.key, bytes(row.json)))
-        else:
-            audiences.append((-1 if row.key is None else row.key, bytes(row.json)))
-    runs.sort(key=lambda run: run[0])
+    runs = sorted((row.key, bytes(row.json)) for row in rows if row.json)
     audiences.sort(key=lambda audience: audience[0])
-    rendered.call_runs.extend(json for _, json in runs if json)
+    rendered.call_runs.extend(json for _, json in runs)
     rendered.plan_indexes.extend(None if key < 0 else key for key, _ in audiences)
     rendered.audiences.extend(json for _, json in audiences)
     return rendered
