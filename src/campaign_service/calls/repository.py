@@ -25,7 +25,7 @@ from campaign_service.calls.ended_reasons import (
 from campaign_service.calls.outcomes import group_table
 from campaign_service.calls.status import CallStatus, SkipReason
 from campaign_service.campaigns.state import CampaignStatus
-from campaign_service.db import outbox
+from campaign_service.db import models, outbox
 from campaign_service.db import predicates as p
 from campaign_service.db.liveness import held_by_a_dead_dispatcher
 from campaign_service.db.notify import notify_dispatchers, wake_sql
@@ -1074,16 +1074,6 @@ async def audience_of(
 
 # ---- v2 counters (campaign_counts) ----
 
-_COUNT_COLUMNS = (
-    "pending",
-    "dispatched",
-    "completed",
-    "failed",
-    "skipped",
-    "predial_failed",
-    "dialed",
-    "connected",
-)
 # The triggers on `calls` append one row per write to a campaign (migration 0702); this
 # replaces the rows of campaigns that have several with their sum (none when it is zero).
 # Rows appended meanwhile are not in this statement's snapshot, so they stay; a row another
@@ -1097,11 +1087,11 @@ _FOLD_COUNTS = text(
         DELETE FROM campaign_counts x USING many WHERE x.campaign_id = many.campaign_id
         RETURNING x.*
     ), summed AS (
-        SELECT campaign_id, {", ".join(f"sum({c})::integer AS {c}" for c in _COUNT_COLUMNS)}
+        SELECT campaign_id, {", ".join(f"sum({c})::integer AS {c}" for c in models.COUNT_COLUMNS)}
         FROM gone GROUP BY campaign_id
     ), kept AS (
-        INSERT INTO campaign_counts (campaign_id, {", ".join(_COUNT_COLUMNS)})
-        SELECT * FROM summed WHERE {" OR ".join(f"{c} <> 0" for c in _COUNT_COLUMNS)}
+        INSERT INTO campaign_counts (campaign_id, {", ".join(models.COUNT_COLUMNS)})
+        SELECT * FROM summed WHERE {" OR ".join(f"{c} <> 0" for c in models.COUNT_COLUMNS)}
     )
     SELECT count(*) FROM summed
     """

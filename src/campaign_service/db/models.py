@@ -321,6 +321,14 @@ class CampaignCount(Base):
     connected: Mapped[int] = mapped_column(Integer)
 
 
+# The counters campaign_counts keeps, in the order of its columns.
+COUNT_COLUMNS = tuple(
+    column.name
+    for column in CampaignCount.__table__.columns
+    if column.name not in ("id", "campaign_id")
+)
+
+
 class CallEvent(Base):
     """Append-only history of every call status change."""
 

@@ -252,18 +252,6 @@ def counters_json_sql(campaign: str) -> str:
     return f"(SELECT {counters} || '}}' FROM campaign_counts x WHERE x.campaign_id = {campaign}.id)"
 
 
-_COUNTER_KEYS = (
-    "pending",
-    "dispatched",
-    "completed",
-    "failed",
-    "skipped",
-    "predial_failed",
-    "dialed",
-    "connected",
-)
-
-
 async def summaries(
     session: AsyncSession | AsyncConnection, campaigns: Sequence[Any], *, counters: bool
 ) -> list[dict[str, Any]]:
@@ -303,7 +291,7 @@ def _summary(campaign: Any, row: Any, counters: bool) -> dict[str, Any]:
         **{key: extra.get(key) for key in EXTRA_CONFIG_FIELDS},
     }
     if counters:
-        values = {k: int(getattr(row, k, 0) or 0) for k in _COUNTER_KEYS}
+        values = {k: int(getattr(row, k, 0) or 0) for k in models.COUNT_COLUMNS}
         summary["contactCounters"] = {
             "pending": values["pending"],
             "dispatched": values["dispatched"],
