@@ -105,6 +105,29 @@ async def _wait_for(condition, seconds: float) -> None:
     raise AssertionError("timed out")
 
 
+def _ended(sessions, campaign_id):
+    """A condition for _wait_for: the campaign has ended."""
+
+    async def ended() -> bool:
+        status = await scalar(
+            sessions, "SELECT status FROM campaigns WHERE id = :id", id=campaign_id
+        )
+        return status == "ended"
+
+    return ended
+
+
+async def _assert_each_call_ended_and_dialed_at_most_once(sessions, n: int) -> None:
+    """All n calls ended, none was dialed twice, and each placed call is the network's."""
+    calls = await rows(sessions, "SELECT status FROM calls")
+    assert len(calls) == n
+    assert all(c.status == "ended" for c in calls)
+    sim = await rows(sessions, "SELECT call_id FROM sim_calls")
+    assert len(sim) == len({r.call_id for r in sim})  # no call dialed twice
+    placed = await scalar(sessions, "SELECT count(*) FROM calls WHERE provider_call_id IS NOT NULL")
+    assert len(sim) == placed
+
+
 async def test_killed_worker_process_loses_no_call_and_dials_none_twice(
     client, org, sessions, database_url, tmp_path
 ):
@@ -135,13 +158,7 @@ async def test_killed_worker_process_loses_no_call_and_dials_none_twice(
         assert mid_dial > 0
         survivor = _worker(database_url, tmp_path)
 
-        async def campaign_ended() -> bool:
-            status = await scalar(
-                sessions, "SELECT status FROM campaigns WHERE id = :id", id=campaign_id
-            )
-            return status == "ended"
-
-        await _wait_for(campaign_ended, seconds=90)
+        await _wait_for(_ended(sessions, campaign_id), seconds=90)
     finally:
         for process in (doomed, survivor):
             if process is not None:
@@ -333,13 +350,7 @@ async def test_a_worker_killed_mid_claim_holding_the_org_lock_leaves_no_trace(
     assert waiter is not None
     assert waiter.returncode == 0
     assert 0 < peak <= 4
-    calls = await rows(sessions, "SELECT status FROM calls")
-    assert len(calls) == 12
-    assert all(c.status == "ended" for c in calls)
-    sim = await rows(sessions, "SELECT call_id FROM sim_calls")
-    assert len(sim) == len({r.call_id for r in sim})  # no call dialed twice
-    placed = await scalar(sessions, "SELECT count(*) FROM calls WHERE provider_call_id IS NOT NULL")
-    assert len(sim) == placed
+    await _assert_each_call_ended_and_dialed_at_most_once(sessions, 12)
 
 
 # A worker whose write to `calls` has run and whose trigger waits to append its counter row
@@ -387,24 +398,14 @@ async def test_a_worker_killed_between_its_calls_write_and_its_counter_row_count
             await assert_counters_hold(session)
         survivor = _worker(database_url, tmp_path)
 
-        async def campaign_ended() -> bool:
-            status = await scalar(
-                sessions, "SELECT status FROM campaigns WHERE id = :id", id=campaign_id
-            )
-            return status == "ended"
-
-        await _wait_for(campaign_ended, seconds=90)
+        await _wait_for(_ended(sessions, campaign_id), seconds=90)
     finally:
         for process in (doomed, survivor):
             if process is not None:
                 stop_process(process)
     assert survivor is not None
     assert survivor.returncode == 0
-    calls = await rows(sessions, "SELECT status FROM calls")
-    assert len(calls) == 12
-    assert all(c.status == "ended" for c in calls)
-    sim = await rows(sessions, "SELECT call_id FROM sim_calls")
-    assert len(sim) == len({r.call_id for r in sim})  # no call dialed twice
+    await _assert_each_call_ended_and_dialed_at_most_once(sessions, 12)
     async with sessions() as session:
         await assert_counters_hold(session)
     got = await client.get(
