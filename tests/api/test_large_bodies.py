@@ -41,10 +41,13 @@ async def bodies(client, org, ids: list[str]) -> tuple[list[dict], dict]:
 async def test_large_campaigns_render_in_chunks_exactly_as_small_ones(
     client, org, engine, monkeypatch: pytest.MonkeyPatch
 ):
+    overrides = {"variableValues": {"blob": "x" * (documents.EXTRA_INLINE_BYTES + 1)}}
     created = [
         await create(client, org, campaign_body(7)),
         await create(client, org, dial_plan_body([3, 0, 5])),
         await create(client, org, campaign_body(1)),
+        # Both its calls and an opaque object are read in chunks.
+        await create(client, org, {**dial_plan_body([2, 3]), "assistantOverrides": overrides}),
     ]
     await start_campaign(engine, created[0]["id"], call_statuses={0: "ended", 2: "queued"})
     ids = [c["id"] for c in created]

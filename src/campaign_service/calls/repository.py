@@ -29,7 +29,7 @@ from campaign_service.db import models, outbox
 from campaign_service.db import predicates as p
 from campaign_service.db.liveness import held_by_a_dead_dispatcher
 from campaign_service.db.notify import notify_dispatchers, wake_sql
-from campaign_service.readmodel.campaigns import CALL_ENTRY
+from campaign_service.readmodel.campaigns import call_entries
 from campaign_service.telephony.base import StatusReport
 
 SCHEDULED = CallStatus.SCHEDULED.value
@@ -130,15 +130,16 @@ _INSERT_CALLS_AND_AUDIENCES = text(
 # 5 MB value). (Rendering it in the insert itself, from its RETURNING rows, is no faster:
 # those rows are materialized and sorted.)
 CALL_MAP_RUN = 1000
+_RUN = (
+    "k.campaign_id = :campaign"
+    " AND k.position >= r.low AND k.position < r.low + CAST(:run AS integer)"
+)
 _RENDER_CALL_MAP = text(
     f"""
     SELECT r.low AS key, run.json
     FROM generate_series(0, CAST(:count AS integer) - 1, CAST(:run AS integer)) AS r(low)
     CROSS JOIN LATERAL (
-        SELECT convert_to(string_agg({CALL_ENTRY}, ',' ORDER BY k.position), 'UTF8') AS json
-        FROM calls k
-        WHERE k.campaign_id = :campaign
-          AND k.position >= r.low AND k.position < r.low + CAST(:run AS integer)) run
+        SELECT convert_to({call_entries(_RUN)}, 'UTF8') AS json) run
     """
 )
 

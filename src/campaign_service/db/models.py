@@ -177,7 +177,10 @@ class Campaign(Base):
     )
 
 
-CALL_DOCUMENT = (
+# A call's entry in its campaign's `calls` map: its id as the key, then its JSON document
+# (call_document, migration 0601).
+CALL_MAP_ENTRY = (
+    """'"' || id::text || '":' || """
     "call_document(id, campaign_id, position, customer, phone_number_id, status, ended_reason,"
     " skip_reason, attempt_number, contact_id,"
     f" {predicates.waiting()},"
@@ -230,9 +233,9 @@ class Call(Base):
     cost: Mapped[float | None] = mapped_column(Float)
     end_report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # The call's entry in its campaign's `calls` map, rendered by PostgreSQL on every write
-    # of the row (migration 0601 defines call_document), so reads join stored text.
-    document: Mapped[str | None] = mapped_column(
-        Text, Computed(CALL_DOCUMENT, persisted=True), deferred=True
+    # of the row (migration 0703), so reads join stored text as it is.
+    map_entry: Mapped[str | None] = mapped_column(
+        Text, Computed(CALL_MAP_ENTRY, persisted=True), deferred=True
     )
 
     __table_args__ = (

@@ -39,14 +39,27 @@ EXTRA_CONFIG_FIELDS = (
 )
 
 
-# A call's entry in the `calls` map: its stored document (models.Call.document), keyed by
-# its id (a UUID needs no escaping).
-CALL_ENTRY = """'"' || k.id || '":' || k.document"""
+# A call's entry in the `calls` map (`"<id>":{...}`), as stored (models.Call.map_entry).
+CALL_ENTRY = "k.map_entry"
 
 
 def call_map(filter_sql: str = "") -> str:
     """SQL aggregating the calls `k` into the `calls` object's text (NULL: no calls)."""
-    return f"""'{{' || string_agg({CALL_ENTRY}, ',' ORDER BY k.position){filter_sql} || '}}'"""
+    return (
+        f"'{{' || string_agg({CALL_ENTRY}, ',' ORDER BY k.position, k.attempt_number)"
+        f"{filter_sql} || '}}'"
+    )
+
+
+def call_entries(where: str) -> str:
+    """SQL: the map entries of the calls `k` matching `where`, in position order, joined by
+    commas (NULL: none). The calls are read in the order of the (campaign, position,
+    attempt) index and aggregated as read, so nothing is sorted (an aggregate's own ORDER BY
+    sorts its input: a 10,000-call map spilled to disk)."""
+    return (
+        "(SELECT string_agg(r.map_entry, ',') FROM (SELECT k.map_entry FROM calls k"
+        f" WHERE {where} ORDER BY k.position, k.attempt_number) r)"
+    )
 
 
 def v1_counters(voicemail: str = ":voicemail") -> str:

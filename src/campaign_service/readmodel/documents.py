@@ -32,11 +32,11 @@ from campaign_service.campaigns.state import USER_END_REASON, CampaignStatus, Ca
 from campaign_service.db import models
 from campaign_service.db.raw import fetch_row
 from campaign_service.readmodel.campaigns import (
-    CALL_ENTRY,
     EMPTY_LIST,
     EXTRA_CONFIG_FIELDS,
     EXTRA_INLINE_BYTES,
     EXTRA_TEXT_BYTES_SQL,
+    call_entries,
     call_map,
     campaign_document,
     counters_json_sql,
@@ -50,7 +50,7 @@ BATCH_BYTES = 4 * 1024 * 1024
 _PER_CALL_BYTES = 420
 # A campaign's body size estimated from stored sizes: each customer appears twice (in the
 # audience and in its call), plus each call's own fields.
-_ESTIMATE = f"coalesce(sum(pg_column_size(e.customer)), 0) * 2 + count(*) * {_PER_CALL_BYTES}"
+_ESTIMATE = f"coalesce(sum(pg_column_size(k.customer)), 0) * 2 + count(*) * {_PER_CALL_BYTES}"
 
 CHUNK_CALLS = 1000
 """A campaign larger than BATCH_BYTES is rendered this many positions at first, then in
@@ -68,70 +68,28 @@ _EXTRA_CHUNK = text(
     """
 )
 
-# The campaign's columns as the read path reads them: the opaque objects inline when small,
-# else only the names of those present (read in chunks while the body is sent).
+# The size of a campaign's opaque objects, and (when too large to inline, else null) the
+# names of those present as a JSON array: they are then read in chunks while sent.
 _EXTRA_SIZE = EXTRA_TEXT_BYTES_SQL
-_EXTRA_COLUMNS = {
-    "extra_config": f"CASE WHEN {_EXTRA_SIZE} <= {EXTRA_INLINE_BYTES}"
-    " THEN campaigns.extra_config END",
-    "extra_keys": f"CASE WHEN {_EXTRA_SIZE} > {EXTRA_INLINE_BYTES} THEN ARRAY(SELECT x.key FROM"
-    " jsonb_each(campaigns.extra_config) x WHERE x.value <> 'null'::jsonb) END",
-    "extra_bytes": _EXTRA_SIZE,
-}
-# The org's dispatch block (a refused provider key), shown on each of its running campaigns.
-_EXTRA_COLUMNS["dispatch_blocked_reason"] = (
-    "(SELECT o.dispatch_blocked_reason FROM orgs o WHERE o.id = campaigns.org_id)"
-)
-EXTRA_COLUMNS_SQL = ", ".join(f"{sql} AS {name}" for name, sql in _EXTRA_COLUMNS.items())
-# The stored v2 summary is not part of a v1 body.
-_PLAIN_COLUMNS = [
-    col
-    for col in models.Campaign.__table__.c
-    if col.name not in ("extra_config", "summary", "head")
-]
-_CAMPAIGN_COLUMNS_SQL = ", ".join(f"campaigns.{col.name}" for col in _PLAIN_COLUMNS)
-
-_POSITIONS = text("SELECT min(position), max(position) FROM calls WHERE campaign_id = :id")
-
-_CALLS_CHUNK = text(
-    f"""
-    SELECT convert_to(string_agg({CALL_ENTRY}, ',' ORDER BY k.position), 'UTF8')
-    FROM calls k
-    WHERE k.campaign_id = :id AND k.position >= :low AND k.position < :high
-    """
+_LARGE_KEYS_JSON = (
+    f"CASE WHEN {_EXTRA_SIZE} > {EXTRA_INLINE_BYTES} THEN (SELECT json_agg(x.key)::text"
+    " FROM jsonb_each(campaigns.extra_config) x WHERE x.value <> 'null'::jsonb) END"
 )
 
-_AUDIENCE_CHUNK = text(
-    """
-    SELECT convert_to(string_agg(customer::text, ',' ORDER BY position), 'UTF8')
-    FROM calls
-    WHERE campaign_id = :id AND attempt_number = 1 AND position >= :low AND position < :high
-      AND dial_plan_index IS NOT DISTINCT FROM CAST(:plan_index AS integer)
-    """
-)
-
-# The v1 counters of the campaign `c` (its call map and audience are read in chunks).
-_COUNTERS_OF_C = f"""
-    SELECT {v1_counters()} FROM calls k WHERE k.campaign_id = c.id
+# A chunk of the call map or of an audience is read as text and encoded here: cheaper than
+# PostgreSQL's convert_to, which checks every byte of what it just rendered.
+_CALLS_CHUNK = f"""
+    SELECT {call_entries("k.campaign_id = $1 AND k.position >= $2 AND k.position < $3")}
 """
 
-_ONE = text(
-    f"""
-    WITH c AS (
-        SELECT {_CAMPAIGN_COLUMNS_SQL}, {EXTRA_COLUMNS_SQL}, false AS small
-        FROM campaigns JOIN api_keys key ON key.org_id = campaigns.org_id
-        WHERE key.key_hash = :key_hash AND key.revoked_at IS NULL
-          AND campaigns.id = :id AND campaigns.archived_at IS NULL
-    )
-    SELECT (SELECT count(*) FROM api_keys
-            WHERE key_hash = :key_hash AND revoked_at IS NULL) AS authorized,
-           c.*, a.*
-    FROM (SELECT 1) one
-    LEFT JOIN c ON true
-    LEFT JOIN LATERAL ({_COUNTERS_OF_C}) a ON c.id IS NOT NULL
-    """
-)
-
+# Aggregated as read along the (campaign, position) index, like the call map's chunks.
+_AUDIENCE_CHUNK = """
+    SELECT string_agg(a.customer, ',')
+    FROM (SELECT customer::text AS customer FROM calls
+          WHERE campaign_id = $1 AND attempt_number = 1 AND position >= $2 AND position < $3
+            AND dial_plan_index IS NOT DISTINCT FROM $4::integer
+          ORDER BY position) a
+"""
 
 _READS: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
 
@@ -148,12 +106,6 @@ def reads(engine: AsyncEngine) -> AsyncEngine:
 # ---- rendering ----
 
 
-def _plain(row: Any) -> SimpleNamespace:
-    """A row with plain attributes: rendering reads each column several times, and a
-    Row's attribute lookup costs several times a plain one's."""
-    return SimpleNamespace(**row._asdict())
-
-
 _MARK = b"\x01"  # orjson escapes every control character, so this byte marks a splice point
 
 
@@ -167,41 +119,29 @@ class Deferred:
     calls: bool
     plan_index: int | None = None
     key: str | None = None
+    positions: tuple[int, int] | None = None  # the campaign's first and last (None: no calls)
 
 
 Piece = bytes | Deferred
 
 
-def pieces(campaign: Any, aggregates: Any, *, small: bool = True) -> list[Piece]:
+def pieces(campaign: Any, aggregates: Any) -> list[Piece]:
     """The campaign's v1 body as pieces to send in order: the top level rendered here, with
-    the call map and audiences the database rendered spliced in unchanged (a large
-    campaign's deferred, see `Deferred`, as are opaque objects larger than
-    EXTRA_INLINE_BYTES)."""
+    the call map and audiences the database rendered spliced in unchanged."""
     before: list[Piece] = []  # the audiences: the top level names them before the call map
-    after: list[Piece] = []  # the call map, then the large opaque objects
-    large_keys = [k for k in EXTRA_CONFIG_FIELDS if k in (campaign.extra_keys or ())]
-    if campaign.extra_keys is not None:
-        campaign.extra_config = {k: orjson.Fragment(_MARK) for k in large_keys}
-    if small:
-        audiences: dict[int | None, orjson.Fragment] = {}
-        if aggregates is not None and aggregates.audiences:
-            plans = zip(aggregates.plan_indexes, aggregates.audiences, strict=True)
-            for index, customers in plans:
-                audiences[index] = _spliced(customers, before)
-        calls = orjson.Fragment(b"{}")
-        if aggregates is not None and aggregates.calls is not None:
-            calls = _spliced(aggregates.calls, after)
+    after: list[Piece] = []  # the call map
+    audiences: dict[int | None, orjson.Fragment] = {}
+    if aggregates is not None and aggregates.audiences:
+        plans = zip(aggregates.plan_indexes, aggregates.audiences, strict=True)
+        for index, customers in plans:
+            audiences[index] = _spliced(customers, before)
+    calls = orjson.Fragment(b"{}")
+    if aggregates is not None and aggregates.calls is not None:
+        calls = _spliced(aggregates.calls, after)
 
-        def audience(index: int | None) -> orjson.Fragment:
-            return audiences.get(index, EMPTY_LIST)
+    def audience(index: int | None) -> orjson.Fragment:
+        return audiences.get(index, EMPTY_LIST)
 
-    else:
-
-        def audience(index: int | None) -> orjson.Fragment:
-            return _spliced(Deferred(campaign.id, calls=False, plan_index=index), before)
-
-        calls = _spliced(Deferred(campaign.id, calls=True), after)
-    after += [Deferred(campaign.id, calls=False, key=k) for k in large_keys]
     top = orjson.dumps(campaign_document(campaign, aggregates, calls, audience))
     return _interleave(top, before + after)
 
@@ -214,14 +154,15 @@ def _interleave(top: bytes, big: list[Piece]) -> list[Piece]:
     return out
 
 
-def _spliced(value: bytes | Deferred, big: list[Piece]) -> orjson.Fragment:
-    big.append(value if isinstance(value, Deferred) else bytes(value))
+def _spliced(value: bytes, big: list[Piece]) -> orjson.Fragment:
+    big.append(bytes(value))
     return orjson.Fragment(_MARK)
 
 
 async def expand(engine: AsyncEngine, parts: list[Piece]) -> AsyncIterator[bytes]:
     """The pieces as bytes, rendering deferred ones chunk by chunk (each chunk is read,
-    sent and dropped before the next)."""
+    sent and dropped before the next). (Reading the next chunk while one is sent was
+    slower: the server's one thread both receives and sends the chunks.)"""
     while parts:
         part = parts.pop(0)
         if isinstance(part, bytes):
@@ -232,30 +173,30 @@ async def expand(engine: AsyncEngine, parts: list[Piece]) -> AsyncIterator[bytes
                 yield chunk
             continue
         yield b"{" if part.calls else b"["
-        async with reads(engine).connect() as conn:
-            low, high = (await conn.execute(_POSITIONS, {"id": part.campaign_id})).one()
         first = True
         # The first chunk is CHUNK_CALLS positions; the next ones are sized from the bytes per
         # position measured so far, to about CHUNK_BYTES each (fewer statements for small
         # calls, the same bound for large ones).
-        span, start = CHUNK_CALLS, low
-        while low is not None and start <= high:
-            params = {"id": part.campaign_id, "low": start, "high": start + span}
+        start, high = part.positions or (0, -1)
+        span = CHUNK_CALLS
+        while start <= high:
+            args: list[Any] = [part.campaign_id, start, start + span]
             async with reads(engine).connect() as conn:
                 if part.calls:
-                    chunk = (await conn.execute(_CALLS_CHUNK, params)).scalar_one()
+                    chunk = (await fetch_row(conn, _CALLS_CHUNK, *args))[0]
                 else:
-                    params["plan_index"] = part.plan_index
-                    chunk = (await conn.execute(_AUDIENCE_CHUNK, params)).scalar_one()
+                    chunk = (await fetch_row(conn, _AUDIENCE_CHUNK, *args, part.plan_index))[0]
             start += span
             if chunk:
+                data = chunk.encode()
+                del chunk
                 if not first:
                     yield b","
-                yield bytes(chunk)
+                yield data
                 first = False
-                per_position = max(1, len(chunk) // max(1, span))
+                per_position = max(1, len(data) // max(1, span))
                 span = max(1, min(CHUNK_MAX_CALLS, CHUNK_BYTES // per_position))
-            del chunk
+                del data
         yield b"}" if part.calls else b"]"
 
 
@@ -282,7 +223,6 @@ def created_pieces(
     again), with the call map's runs left as they are (never joined into one more copy)."""
     plain = SimpleNamespace(
         **{attr.key: getattr(campaign, attr.key) for attr in _CAMPAIGN_ATTRS},
-        extra_keys=None,
         dispatch_blocked_reason=blocked_reason,
     )
     aggregates = SimpleNamespace(
@@ -301,8 +241,7 @@ def created_pieces(
     call_map[-1] = b"}" if calls.call_runs else b"{}"
     out: list[bytes] = []
     for part in pieces(plain, aggregates):
-        # Everything is at hand (small=True, no opaque object left out): nothing is deferred.
-        assert isinstance(part, bytes)
+        assert isinstance(part, bytes)  # everything is at hand: nothing is deferred
         if part is _CALL_MAP:
             out += call_map
         else:
@@ -328,41 +267,36 @@ class Found:
 async def campaign_pieces(
     engine: AsyncEngine, *, key_hash: str, campaign_id: uuid.UUID
 ) -> Found | None:
-    """The body of a live campaign of the key's org; None when the key is not active. One
-    statement renders it whole when it fits BATCH_BYTES; a larger one is read again and sent
-    a chunk at a time."""
+    """The body of a live campaign of the key's org; None when the key is not active."""
     async with reads(engine).connect() as conn:
-        row = await fetch_row(conn, _ONE_SMALL, key_hash, campaign_id, BATCH_BYTES)
-        if not row["authorized"]:
-            return None
-        if row["id"] is None:
-            return Found(None)
-        if row["body"] is not None:
-            return Found(_with_large(row["id"], row["body"], orjson.loads(row["large"] or "[]")))
-        return await _one(conn, key_hash=key_hash, campaign_id=campaign_id)
+        return await _campaign(conn, key_hash=key_hash, campaign_id=campaign_id)
 
 
-async def _one(conn: AsyncConnection, *, key_hash: str, campaign_id: uuid.UUID) -> Found | None:
-    """A campaign _ONE_SMALL found too large to render in one statement: its top level and
-    v1 counters, with the call map and the audience left to be read chunk by chunk."""
-    row = (
-        await conn.execute(_ONE, {"key_hash": key_hash, "id": campaign_id, "voicemail": VOICEMAIL})
-    ).one()
-    if not row.authorized:
+async def _campaign(
+    conn: AsyncConnection, *, key_hash: str, campaign_id: uuid.UUID
+) -> Found | None:
+    """One statement (_ONE) renders the body whole when it fits BATCH_BYTES; a larger one's
+    top level comes with its audience and call map left as markers, read and sent a chunk
+    at a time."""
+    row = await fetch_row(conn, _ONE, key_hash, campaign_id, BATCH_BYTES)
+    if not row["authorized"]:
         return None
-    if row.id is None:
+    if row["id"] is None:
         return Found(None)
-    plain = _plain(row)
-    return Found(pieces(plain, plain, small=plain.small))
+    body: bytes = row["body"].encode()
+    parts: list[Piece] = [body]
+    if row["deferred"]:
+        campaign_id = row["id"]
+        positions = None if row["low"] is None else (row["low"], row["high"])
+        plans = range(row["plans"]) if row["plans"] is not None else [None]
+        deferred: list[Piece] = [
+            Deferred(campaign_id, calls=False, plan_index=i, positions=positions) for i in plans
+        ]
+        parts = _interleave(body, [*deferred, Deferred(campaign_id, True, positions=positions)])
+    return Found(_with_large(row["id"], parts, orjson.loads(row["large"] or "[]")))
 
 
 # ---- v2 summaries ----
-
-# The names of a campaign's opaque objects too large to inline, as a JSON array (else null).
-_LARGE_KEYS_JSON = (
-    f"CASE WHEN {_EXTRA_SIZE} > {EXTRA_INLINE_BYTES} THEN (SELECT json_agg(x.key)::text"
-    " FROM jsonb_each(campaigns.extra_config) x WHERE x.value <> 'null'::jsonb) END"
-)
 
 
 @dataclass
@@ -504,22 +438,33 @@ def _audience_sql(condition: str) -> str:
     )
 
 
-# A v1 body rendered whole by PostgreSQL: the stored head (the campaign's own fields, see
-# models.Campaign.head), then its audience, call map, counters and its org's dispatch block.
-_BODY_SQL = f"""
+def _body_sql(counts: str, calls: str | None) -> str:
+    """SQL: the v1 body of campaign `c` (of org `o`): its stored head (the campaign's own
+    fields, see models.Campaign.head), then its audience, its call map (the JSON text
+    `calls`), the v1 counters of the row `counts` and its org's dispatch block. With `calls`
+    None, each audience and the call map are left as a marker (_MARK), to be read a chunk
+    at a time while the body is sent."""
+    marked = calls is None
+
+    def audience(condition: str) -> str:
+        return "chr(1)" if marked else _audience_sql(condition)
+
+    return f"""
     left(c.head, -1)
     || CASE WHEN jsonb_typeof(c.dial_plan_numbers) IS DISTINCT FROM 'array'  -- no dial plan
-            THEN ',"customers":' || {_audience_sql("a.dial_plan_index IS NULL")}
+            THEN ',"customers":' || {audience("a.dial_plan_index IS NULL")}
             ELSE ',"dialPlan":[' || coalesce((
                 SELECT string_agg('{{"phoneNumberId":' || n.number::text || ',"customers":'
-                                  || {_audience_sql("a.dial_plan_index = n.i - 1")} || '}}',
+                                  || {audience("a.dial_plan_index = n.i - 1")} || '}}',
                                   ',' ORDER BY n.i)
                 FROM jsonb_array_elements(c.dial_plan_numbers) WITH ORDINALITY n(number, i)
             ), '') || ']' END
-    || ',"calls":' || coalesce(g.calls, '{{}}')
-    || ',"callsCounterScheduled":' || g.scheduled || ',"callsCounterQueued":' || g.queued
-    || ',"callsCounterInProgress":' || g.in_progress
-    || ',"callsCounterEndedVoicemail":' || g.voicemail || ',"callsCounterEnded":' || g.ended
+    || ',"calls":' || {"chr(1)" if marked else f"coalesce({calls}, '{{}}')"}
+    || ',"callsCounterScheduled":' || {counts}.scheduled
+    || ',"callsCounterQueued":' || {counts}.queued
+    || ',"callsCounterInProgress":' || {counts}.in_progress
+    || ',"callsCounterEndedVoicemail":' || {counts}.voicemail
+    || ',"callsCounterEnded":' || {counts}.ended
     || CASE WHEN c.status <> '{CampaignStatus.ENDED.value}'
                  AND o.dispatch_blocked_reason IS NOT NULL
             THEN ',"dispatchBlockedReason":' || to_json(o.dispatch_blocked_reason)::text
@@ -527,13 +472,16 @@ _BODY_SQL = f"""
     || '}}'
 """
 
+
+_VOICEMAIL_SQL = f"'{VOICEMAIL}'"
+
 _COUNTS = f"""
-    SELECT {call_map()} AS calls, {v1_counters(f"'{VOICEMAIL}'")}
+    SELECT {call_map()} AS calls, {v1_counters(_VOICEMAIL_SQL)}
     FROM calls k WHERE k.campaign_id = c.id
 """
 
 _BODIES = f"""
-    SELECT array_agg({_BODY_SQL} ORDER BY p.ord)
+    SELECT array_agg({_body_sql("g", "g.calls")} ORDER BY p.ord)
     FROM unnest($1::uuid[]) WITH ORDINALITY AS p(id, ord)
     JOIN campaigns c ON c.id = p.id
     JOIN orgs o ON o.id = c.org_id
@@ -558,7 +506,7 @@ def _list_page_sql(conditions: tuple[str, ...], ascending: bool) -> str:
     return f"""
     WITH page AS (
         SELECT campaigns.id, row_number() OVER (ORDER BY {order}) AS n,
-               (SELECT {_ESTIMATE} FROM calls e WHERE e.campaign_id = campaigns.id)
+               (SELECT {_ESTIMATE} FROM calls k WHERE k.campaign_id = campaigns.id)
                    + {_EXTRA_SIZE} AS estimate,
                {_LARGE_KEYS_JSON} AS large
         FROM campaigns
@@ -620,41 +568,58 @@ async def bodies(conn: AsyncConnection, run: Run, *, key_hash: str) -> list[list
     """The v1 bodies of a run's campaigns, in order: rendered whole by one statement, or, for
     a campaign larger than BATCH_BYTES, as the GET path sends it (a chunk at a time)."""
     if len(run) == 1 and run[0][1] > BATCH_BYTES:
-        found = await _one(conn, key_hash=key_hash, campaign_id=run[0][0])
+        found = await _campaign(conn, key_hash=key_hash, campaign_id=run[0][0])
         return [found.body] if found is not None and found.body is not None else []
     row = await fetch_row(conn, _BODIES, [campaign_id for campaign_id, _, _ in run])
     texts = row[0] or []
     return [
-        _with_large(campaign_id, body, large)
+        _with_large(campaign_id, [body.encode()], large)
         for (campaign_id, _, large), body in zip(run, texts, strict=True)
     ]
 
 
-def _with_large(campaign_id: uuid.UUID, body: str, large: list[str]) -> list[Piece]:
-    """A body rendered by PostgreSQL, closed by the opaque objects too large to inline
-    (sent in chunks)."""
+def _with_large(campaign_id: uuid.UUID, parts: list[Piece], large: list[str]) -> list[Piece]:
+    """A body rendered by PostgreSQL (its pieces, the last one closing it), closed by the
+    opaque objects too large to inline (sent in chunks)."""
     if not large:
-        return [body.encode()]
-    parts: list[Piece] = [body.removesuffix("}").encode()]
+        return parts
+    last = parts[-1]
+    assert isinstance(last, bytes)
+    out = [*parts[:-1], last.removesuffix(b"}")]
     for key in [k for k in EXTRA_CONFIG_FIELDS if k in large]:
-        parts += (b"," + orjson.dumps(key) + b":", Deferred(campaign_id, False, key=key))
-    return [*parts, b"}"]
+        out += (b"," + orjson.dumps(key) + b":", Deferred(campaign_id, False, key=key))
+    return [*out, b"}"]
 
 
-_ONE_SMALL = f"""
+# A live campaign of the key's org, with its estimated size and v1 counters (one pass over
+# its calls), rendered whole when the estimate fits $3 bytes, else as its top level with
+# markers where its audience and call map go (`plans`: the number of dial plan entries,
+# null without a dial plan).
+_ONE = f"""
     WITH c AS (
         SELECT campaigns.*, {_LARGE_KEYS_JSON} AS large,
-               (SELECT {_ESTIMATE} FROM calls e WHERE e.campaign_id = campaigns.id)
-                   + {_EXTRA_SIZE} AS estimate
-        FROM campaigns
+               n.calls_estimate + {_EXTRA_SIZE} AS estimate, n.scheduled, n.queued,
+               n.in_progress, n.ended, n.voicemail, n.low, n.high
+        FROM campaigns, LATERAL (
+            SELECT {_ESTIMATE} AS calls_estimate, {v1_counters(_VOICEMAIL_SQL)},
+                   min(k.position) AS low, max(k.position) AS high
+            FROM calls k WHERE k.campaign_id = campaigns.id
+        ) n
         WHERE campaigns.org_id = {_KEY_ORG} AND campaigns.id = $2
           AND campaigns.archived_at IS NULL
     )
     SELECT (SELECT count(*) FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL)
                AS authorized,
-           c.id, c.large,
+           c.id, c.large, c.estimate > $3 AS deferred, c.low, c.high,
+           CASE WHEN jsonb_typeof(c.dial_plan_numbers) = 'array'
+                THEN jsonb_array_length(c.dial_plan_numbers) END AS plans,
            CASE WHEN c.estimate <= $3 THEN (
-               SELECT {_BODY_SQL} FROM orgs o, LATERAL ({_COUNTS}) g WHERE o.id = c.org_id
+               SELECT {_body_sql("c", "g.calls")}
+               FROM orgs o, LATERAL (SELECT {call_map()} AS calls
+                                     FROM calls k WHERE k.campaign_id = c.id) g
+               WHERE o.id = c.org_id
+           ) ELSE (
+               SELECT {_body_sql("c", None)} FROM orgs o WHERE o.id = c.org_id
            ) END AS body
     FROM (SELECT 1) one LEFT JOIN c ON true
 """
