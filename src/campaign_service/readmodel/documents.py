@@ -419,11 +419,7 @@ async def summary_page(
             parts.append(text_.encode())
             continue
         # The opaque objects too large to inline follow the summary's other fields.
-        parts.append(text_.rstrip().removesuffix("}").encode())
-        names = orjson.loads(large)
-        for key in [k for k in EXTRA_CONFIG_FIELDS if k in names]:
-            parts += (b"," + orjson.dumps(key) + b":", Deferred(campaign_id, False, key=key))
-        parts.append(b"}")
+        parts += _with_large(campaign_id, [text_.rstrip().encode()], orjson.loads(large))
     return SummaryPage(total, parts)
 
 
