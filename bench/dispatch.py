@@ -4,7 +4,12 @@ Runs real `campaign-service worker` processes (the `instant` provider: calls are
 end at once) against a scratch database, then reads the timings back from the call_events
 history. Uses DATABASE_URL's server if set, else the embedded PostgreSQL.
 
-    python bench/dispatch.py [--workers 1 2 4] [--calls 20000] [--chain 300]
+    python bench/dispatch.py [--workers 1 2 4] [--calls 20000] [--chain 300] [--place-ms 0]
+
+`--place-ms` gives the provider a request latency (a network API's), so that placements are
+bound by the provider rather than by the CPU. Beside each rate it prints how many cores were
+busy while calls were placed (the whole machine, and the workers alone): when one worker
+already keeps nearly all of them busy, more workers on this machine cannot add much.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from scratch import scratch_database
@@ -67,11 +74,14 @@ async def _query(url: str, sql: str) -> list[tuple[object, ...]]:
     return result
 
 
-def _start_workers(url: str, count: int) -> list[subprocess.Popen[bytes]]:
+def _start_workers(
+    url: str, count: int, place_seconds: float = 0.0
+) -> list[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "CAMPAIGN_SERVICE_PROVIDER": "instant",
+        "CAMPAIGN_SERVICE_INSTANT_PLACE_SECONDS": str(place_seconds),
         "CAMPAIGN_SERVICE_LOG_LEVEL": "WARNING",
         "CAMPAIGN_SERVICE_DB_POOL_SIZE": "10",
     }
@@ -98,16 +108,76 @@ def _wait_all_ended(url: str, timeout: float) -> None:
     raise SystemExit("campaigns did not finish in time")
 
 
-def throughput(workers: int, calls: int) -> float:
-    """Calls placed per second while a backlog exists (first to last placement)."""
+class CpuSampler:
+    """Samples, every 50 ms in a thread, the CPU time the machine spent busy and the CPU time
+    of some processes (from /proc), to tell how many cores were busy over a stretch of time."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.samples: list[tuple[float, float, float]] = []  # (epoch, busy s, processes' s)
+        self._stop = threading.Event()
+        self._last: dict[int, float] = {}
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _busy(self) -> float:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle, iowait
+        return (sum(fields[:8]) - idle) / self.TICK
+
+    def _processes(self) -> float:
+        for pid in self.pids:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    after_name = f.read().rsplit(")", 1)[1].split()
+                self._last[pid] = (int(after_name[11]) + int(after_name[12])) / self.TICK
+            except (OSError, IndexError):
+                pass  # gone: its last reading stands
+        return sum(self._last.values())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self._busy(), self._processes()))
+            self._stop.wait(0.05)
+
+    def cores(self, start: float, end: float) -> tuple[float, float]:
+        """Busy cores (the machine, the processes) between two epoch times."""
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        if len(inside) < 2:
+            return float("nan"), float("nan")
+        (t0, busy0, own0), (t1, busy1, own1) = inside[0], inside[-1]
+        return (busy1 - busy0) / (t1 - t0), (own1 - own0) / (t1 - t0)
+
+
+@dataclass(frozen=True)
+class Run:
+    rate: float  # calls placed per second while a backlog existed
+    busy_cores: float  # the whole machine's busy cores meanwhile (PostgreSQL included)
+    worker_cores: float  # the worker processes' share of them
+
+
+def measure(workers: int, calls: int, place_seconds: float = 0.0) -> Run:
+    """Calls placed per second while a backlog exists (first to last placement), and the
+    cores busy meanwhile."""
     per_campaign = calls // 8
     with scratch_database("cs_bench_dispatch") as url:
         asyncio.run(_seed(url, [(per_campaign, 500)] * 8, org_limit=4000))
-        procs = _start_workers(url, workers)
+        procs = _start_workers(url, workers, place_seconds)
         try:
-            time.sleep(2.0)  # workers up and listening
-            asyncio.run(_release(url))
-            _wait_all_ended(url, timeout=600)
+            with CpuSampler([p.pid for p in procs]) as cpu:
+                time.sleep(2.0)  # workers up and listening
+                asyncio.run(_release(url))
+                _wait_all_ended(url, timeout=600)
         finally:
             _stop(procs)
         ((first, last, placed),) = asyncio.run(
@@ -118,7 +188,12 @@ def throughput(workers: int, calls: int) -> float:
             )
         )
     seconds = (last - first).total_seconds()  # type: ignore[operator]
-    return int(placed) / seconds  # type: ignore[call-overload]
+    busy, own = cpu.cores(first.timestamp(), last.timestamp())  # type: ignore[attr-defined]
+    return Run(int(placed) / seconds, busy, own)  # type: ignore[call-overload]
+
+
+def throughput(workers: int, calls: int) -> float:
+    return measure(workers, calls).rate
 
 
 def next_call_delay(workers: int, chain: int) -> list[float]:
@@ -159,11 +234,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--chain", type=int, default=250)
+    parser.add_argument("--place-ms", type=float, default=0.0)
     args = parser.parse_args()
-    print(f"dispatch benchmark ({os.cpu_count()} cores), instant provider")
+    print(
+        f"dispatch benchmark ({os.cpu_count()} cores), instant provider"
+        f" taking {args.place_ms:g} ms per request"
+    )
     for workers in args.workers:
-        rate = throughput(workers, args.calls)
-        print(f"  throughput  workers={workers}  {args.calls} calls  {rate:8.0f} calls placed/s")
+        run = measure(workers, args.calls, args.place_ms / 1000)
+        print(
+            f"  throughput  workers={workers}  {args.calls} calls  {run.rate:8.0f} calls placed/s"
+            f"  busy cores {run.busy_cores:.2f} (workers {run.worker_cores:.2f})"
+        )
     for workers in args.workers:
         gaps = sorted(next_call_delay(workers, args.chain))
         p50 = statistics.median(gaps)

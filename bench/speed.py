@@ -13,7 +13,9 @@ server (else the embedded one). Figures:
   list2       v2 list, limit 100, req/s;  list2c  the same with includeCounters=true
   health      GET /health, req/s
   create      POST a campaign of 10,000 customers (and the server's peak memory growth)
-  dispatch    calls placed per second by 1 and 2 `worker` processes (instant provider)
+  dispatch    calls placed per second by 1 and 2 `worker` processes (instant provider), the
+              cores one worker keeps busy, and how 2 workers scale when the provider takes
+              200 ms per request (bound by the provider, not the CPU)
   nextdial    p95 delay from a call's end to the next call placed, 1 and 2 workers
 """
 
@@ -36,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from dispatch import _seed, next_call_delay, throughput
+from dispatch import _seed, measure, next_call_delay
 from floors import copy_floor, lifecycle_floor, notify_floor, p95, store_documents
 from scratch import scratch_database
 
@@ -44,6 +46,9 @@ from campaign_service.db.session import async_url, create_engine, session_factor
 from campaign_service.orgs.service import create_org
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The dispatch run bound by the provider: each request to place a call takes this long.
+PROVIDER_SECONDS = 0.2
+PROVIDER_BOUND_CALLS = 4_000
 
 
 def free_port() -> int:
@@ -295,13 +300,27 @@ def dispatch_figures(url: str, rounds: int, calls: int) -> list[Figure]:
         Figure("dispatch 2 workers", "calls/s", False),
     )
     scaling: list[float] = []
+    busy: list[float] = []
+    bound: list[float] = []  # 2 workers / 1 worker when the provider's latency is the bound
     for _ in range(rounds):
         floor = _lifecycle_floor(calls)
-        rate1, rate2 = throughput(1, calls), throughput(2, calls)
-        one.add(rate1, floor)
-        two.add(rate2, floor)
-        scaling.append(rate2 / rate1)
+        run1, run2 = measure(1, calls), measure(2, calls)
+        one.add(run1.rate, floor)
+        two.add(run2.rate, floor)
+        scaling.append(run2.rate / run1.rate)
+        busy.append(run1.busy_cores)
+        slow1, slow2 = (measure(w, PROVIDER_BOUND_CALLS, PROVIDER_SECONDS) for w in (1, 2))
+        bound.append(slow2.rate / slow1.rate)
+    cores = os.cpu_count() or 1
     print(f"  2 workers / 1 worker: median {statistics.median(scaling):.2f}x")
+    print(
+        f"  one worker keeps {statistics.median(busy):.2f} of {cores} cores busy (it and"
+        f" PostgreSQL): two can reach at most {cores / statistics.median(busy):.2f}x here"
+    )
+    print(
+        f"  2 workers / 1 worker, provider taking {PROVIDER_SECONDS * 1000:.0f} ms per"
+        f" request: median {statistics.median(bound):.2f}x"
+    )
     return [one, two]
 
 

@@ -184,6 +184,13 @@ class Settings(BaseSettings):
         description="Telephony provider: `simulated` (realistic fake phone network) or "
         "`instant` (calls are answered and end at once; for benchmarks).",
     )
+    instant_place_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=60,
+        description="Seconds the `instant` provider takes to accept each call, as a network "
+        "API would (benchmarks of dispatch bound by the provider, not the CPU).",
+    )
 
     # Vapi's call API (the `vapi` provider) and the secrets stored for it.
     vapi_base_url: str = Field(

@@ -35,7 +35,7 @@ def build_default_provider(
     settings: Settings, *, sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> TelephonyProvider:
     if settings.provider == "instant":
-        return InstantProvider()
+        return InstantProvider(place_seconds=settings.instant_place_seconds)
     return SimulatedProvider(
         sessions=sessions, config=SimulationConfig.from_settings(settings), clock=clock
     )

@@ -1,4 +1,5 @@
 """A provider whose calls are answered at once and end after `hold_seconds` (default: at once).
+Its request to place a call can be given a latency (`place_seconds`), as a network API has.
 
 For benchmarks and tests of the engine itself. It keeps its state in memory, so unlike the
 simulated provider it does not survive the process; it does honour idempotency keys, can be
@@ -28,10 +29,12 @@ class InstantProvider:
         self,
         *,
         hold_seconds: float = 0.0,
+        place_seconds: float = 0.0,
         outcome: str = "customer-ended-call",
         max_active_calls: int | None = None,
     ) -> None:
         self.hold_seconds = hold_seconds
+        self.place_seconds = place_seconds
         self.outcome = outcome
         self.max_active_calls = max_active_calls
         self.placed: dict[str, str] = {}
@@ -53,6 +56,8 @@ class InstantProvider:
         self._tasks.clear()
 
     async def place_call(self, request: PlaceCallRequest) -> str:
+        if self.place_seconds:
+            await asyncio.sleep(self.place_seconds)
         existing = self.placed.get(request.idempotency_key)
         if existing is not None:
             return existing
