@@ -151,11 +151,11 @@ class Campaign(Base):
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    # The campaign's v2 summary without counters, rendered by PostgreSQL on every write of
-    # the row (migration 0701 defines campaign_summary), so a page of summaries reads
-    # stored text.
-    summary: Mapped[str | None] = mapped_column(
-        Text, Computed(CAMPAIGN_SUMMARY, persisted=True), deferred=True
+    # The campaign's v2 summary without counters and without its closing brace, rendered by
+    # PostgreSQL on every write of the row (migration 0701 defines campaign_summary), so a
+    # page of summaries reads stored text and puts the counters, if asked, on its end.
+    summary_open: Mapped[str | None] = mapped_column(
+        Text, Computed(f"left({CAMPAIGN_SUMMARY}, -1)", persisted=True), deferred=True
     )
     # The v1 body's fields from this row (migration 0701 defines campaign_head): a read adds
     # the audience, the call map, the counters and the org's dispatch block.

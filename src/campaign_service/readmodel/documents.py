@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -23,14 +22,13 @@ from typing import Any
 
 import orjson
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.repository import RenderedCalls
 from campaign_service.campaigns.state import USER_END_REASON, CampaignStatus, CampaignStatusV2
 from campaign_service.db import models
-from campaign_service.db.raw import fetch_row
+from campaign_service.db.raw import ReadConnection, fetch_row, read_connection
 from campaign_service.readmodel.campaigns import (
     EMPTY_LIST,
     EXTRA_CONFIG_FIELDS,
@@ -60,13 +58,10 @@ CHUNK_MAX_CALLS = 10_000
 
 EXTRA_CHUNK_CHARS = 2 * 1024 * 1024
 
-_EXTRA_CHUNK = text(
-    """
-    SELECT convert_to(substring((extra_config -> :key)::text,
-                                CAST(:start AS integer), CAST(:length AS integer)), 'UTF8')
-    FROM campaigns WHERE id = :id
-    """
-)
+_EXTRA_CHUNK = """
+    SELECT convert_to(substring((extra_config -> $2)::text, $3::integer, $4::integer), 'UTF8')
+    FROM campaigns WHERE id = $1
+"""
 
 # The size of a campaign's opaque objects, and (when too large to inline, else null) the
 # names of those present as a JSON array: they are then read in chunks while sent.
@@ -90,18 +85,6 @@ _AUDIENCE_CHUNK = """
             AND dial_plan_index IS NOT DISTINCT FROM $4::integer
           ORDER BY position) a
 """
-
-_READS: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
-
-
-def reads(engine: AsyncEngine) -> AsyncEngine:
-    """The engine as the read path uses it: autocommit, so a lone SELECT is one round trip.
-    Made once per engine (making it costs more than some reads)."""
-    found = _READS.get(engine)
-    if found is None:
-        found = _READS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return found
-
 
 # ---- rendering ----
 
@@ -181,7 +164,7 @@ async def expand(engine: AsyncEngine, parts: list[Piece]) -> AsyncIterator[bytes
         span = CHUNK_CALLS
         while start <= high:
             args: list[Any] = [part.campaign_id, start, start + span]
-            async with reads(engine).connect() as conn:
+            async with read_connection(engine) as conn:
                 if part.calls:
                     chunk = (await fetch_row(conn, _CALLS_CHUNK, *args))[0]
                 else:
@@ -205,9 +188,9 @@ async def _large_value(
 ) -> AsyncIterator[bytes]:
     start = 1
     while True:
-        params = {"id": campaign_id, "key": key, "start": start, "length": EXTRA_CHUNK_CHARS}
-        async with reads(engine).connect() as conn:
-            chunk = (await conn.execute(_EXTRA_CHUNK, params)).scalar_one_or_none()
+        async with read_connection(engine) as conn:
+            row = await fetch_row(conn, _EXTRA_CHUNK, campaign_id, key, start, EXTRA_CHUNK_CHARS)
+        chunk = row[0] if row is not None else None
         if not chunk:
             return
         yield bytes(chunk)
@@ -268,13 +251,11 @@ async def campaign_pieces(
     engine: AsyncEngine, *, key_hash: str, campaign_id: uuid.UUID
 ) -> Found | None:
     """The body of a live campaign of the key's org; None when the key is not active."""
-    async with reads(engine).connect() as conn:
+    async with read_connection(engine) as conn:
         return await _campaign(conn, key_hash=key_hash, campaign_id=campaign_id)
 
 
-async def _campaign(
-    conn: AsyncConnection, *, key_hash: str, campaign_id: uuid.UUID
-) -> Found | None:
+async def _campaign(conn: ReadConnection, *, key_hash: str, campaign_id: uuid.UUID) -> Found | None:
     """One statement (_ONE) renders the body whole when it fits BATCH_BYTES; a larger one's
     top level comes with its audience and call map left as markers, read and sent a chunk
     at a time."""
@@ -354,38 +335,53 @@ def _where(conditions: tuple[str, ...]) -> str:
     return where
 
 
+# The org of the key $1 (no row: the key is not active), read once per statement.
+_ORG_CTE = """org AS MATERIALIZED (
+        SELECT org_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+    )"""
+# The org's live campaigns (the statement's further conditions follow).
+_LIVE_OF_ORG = "campaigns.org_id = (SELECT org_id FROM org) AND campaigns.archived_at IS NULL"
+
+
 @functools.lru_cache(maxsize=512)
 def _summary_page_sql(conditions: tuple[str, ...], ascending: bool, counters: bool) -> str:
     """The statement of a page of summaries for these conditions: $1 the key's hash, $2
-    the limit, $3 the offset, then the conditions' parameters in order."""
+    the limit, $3 the offset, then the conditions' parameters in order.
+
+    The page is aggregated as its subquery reads it, in the page's order (as the call map's
+    chunks are, see `call_entries`): no row numbers and no sort per aggregate. It answers
+    the page joined by commas, ready to send; the arrays (ids, summaries, large keys) only
+    when some summary has opaque objects too large to inline."""
     where, direction = _where(conditions), "ASC" if ascending else "DESC"
     order = f"campaigns.created_at {direction}, campaigns.id {direction}"
-    org = _KEY_ORG
-    summary = "page.summary"
-    if counters:
-        # The summary's closing brace makes way for the counters.
-        summary = f"left(page.summary, -1) || {counters_json_sql('page')} || '}}'"
+    matching = _LIVE_OF_ORG + where
+    # The stored summary lacks its closing brace, so the counters can go on its end.
+    counted = f" || {counters_json_sql('page')}" if counters else ""
+    summary = f"page.summary_open{counted} || '}}'"
+    some_large = "bool_or(r.large IS NOT NULL)"
     return f"""
-    WITH page AS (
-        SELECT campaigns.id, row_number() OVER (ORDER BY {order}) AS n,
-               campaigns.summary, {_LARGE_KEYS_JSON} AS large
-        FROM campaigns
-        WHERE campaigns.org_id = {org} AND campaigns.archived_at IS NULL{where}
-        ORDER BY {order} LIMIT $2 OFFSET $3
-    )
-    SELECT (SELECT count(*) FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL)
-               AS authorized,
-           (SELECT count(*) FROM campaigns
-            WHERE campaigns.org_id = {org} AND campaigns.archived_at IS NULL{where}) AS total,
-           array_agg(page.id ORDER BY page.n) AS ids,
-           array_agg({summary} ORDER BY page.n) AS summaries,
-           array_agg(page.large ORDER BY page.n) AS large
-    FROM page
+    WITH {_ORG_CTE}
+    SELECT (SELECT count(*) FROM org) AS authorized,
+           (SELECT count(*) FROM campaigns WHERE {matching}) AS total,
+           string_agg(r.summary, ',') AS joined,
+           CASE WHEN {some_large} THEN array_agg(r.id) END AS ids,
+           CASE WHEN {some_large} THEN array_agg(r.summary) END AS summaries,
+           CASE WHEN {some_large} THEN array_agg(r.large) END AS large
+    FROM (
+        -- OFFSET 0 keeps this level whole, so each summary is rendered once.
+        SELECT page.id, page.large, {summary} AS summary
+        FROM (
+            SELECT campaigns.id, campaigns.summary_open, {_LARGE_KEYS_JSON} AS large
+            FROM campaigns WHERE {matching}
+            ORDER BY {order} LIMIT $2 OFFSET $3
+        ) page
+        OFFSET 0
+    ) r
     """
 
 
 async def summary_page(
-    conn: AsyncConnection,
+    conn: ReadConnection,
     *,
     key_hash: str,
     conditions: list[Condition],
@@ -396,22 +392,22 @@ async def summary_page(
 ) -> SummaryPage | None:
     """One page of the key's org's live campaigns as v2 summaries (None: the key is not
     active), in one statement answering one row: PostgreSQL renders each summary (with its
-    counters when asked) and hands the page over as arrays, so no row or column of a
-    campaign is decoded here, and the statement's text is built once per kind of filter.
-    Opaque objects too large to inline are sent in chunks."""
+    counters when asked) and joins the page, so no row or column of a campaign is decoded
+    here, and the statement's text is built once per kind of filter. Opaque objects too
+    large to inline are sent in chunks."""
     sql = _summary_page_sql(tuple(c for c, _ in conditions), ascending, counters)
     values = [value for condition, value in conditions if "{}" in condition]
     row = await fetch_row(conn, sql, key_hash, limit, offset, *values)
     if not row["authorized"]:
         return None
-    total, summaries, large_names = int(row["total"]), row["summaries"], row["large"]
-    if not summaries:
+    total, joined = int(row["total"]), row["joined"]
+    if joined is None:
         return SummaryPage(total, [])
-    if large_names.count(None) == len(large_names):  # the usual page: every summary inline
-        return SummaryPage(total, [",".join(summaries).encode()])
+    if row["ids"] is None:  # the usual page: every summary inline
+        return SummaryPage(total, [joined.encode()])
     parts: list[Piece] = []
     for i, (campaign_id, text_, large) in enumerate(
-        zip(row["ids"], summaries, large_names, strict=True)
+        zip(row["ids"], row["summaries"], row["large"], strict=True)
     ):
         if i:
             parts.append(b",")
@@ -499,30 +495,26 @@ def _list_page_sql(conditions: tuple[str, ...], ascending: bool) -> str:
     large to inline) for these conditions: parameters as in `_summary_page_sql`."""
     where, direction = _where(conditions), "ASC" if ascending else "DESC"
     order = f"campaigns.created_at {direction}, campaigns.id {direction}"
+    matching = _LIVE_OF_ORG + where
+    # Aggregated in the page's order, as `_summary_page_sql` does.
     return f"""
-    WITH page AS (
-        SELECT campaigns.id, row_number() OVER (ORDER BY {order}) AS n,
-               (SELECT {_ESTIMATE} FROM calls k WHERE k.campaign_id = campaigns.id)
-                   + {_EXTRA_SIZE} AS estimate,
-               {_LARGE_KEYS_JSON} AS large
-        FROM campaigns
-        WHERE campaigns.org_id = {_KEY_ORG} AND campaigns.archived_at IS NULL{where}
+    WITH {_ORG_CTE}
+    SELECT (SELECT count(*) FROM org) AS authorized,
+           (SELECT count(*) FROM campaigns WHERE {matching}) AS total,
+           array_agg(page.id) AS ids,
+           array_agg((SELECT {_ESTIMATE} FROM calls k WHERE k.campaign_id = page.id)
+                     + page.extra_size) AS estimates,
+           array_agg(page.large) AS large
+    FROM (
+        SELECT campaigns.id, {_EXTRA_SIZE} AS extra_size, {_LARGE_KEYS_JSON} AS large
+        FROM campaigns WHERE {matching}
         ORDER BY {order} LIMIT $2 OFFSET $3
-    )
-    SELECT (SELECT count(*) FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL)
-               AS authorized,
-           (SELECT count(*) FROM campaigns
-            WHERE campaigns.org_id = {_KEY_ORG} AND campaigns.archived_at IS NULL{where})
-               AS total,
-           array_agg(page.id ORDER BY page.n) AS ids,
-           array_agg(page.estimate ORDER BY page.n) AS estimates,
-           array_agg(page.large ORDER BY page.n) AS large
-    FROM page
+    ) page
     """
 
 
 async def list_page(
-    conn: AsyncConnection,
+    conn: ReadConnection,
     *,
     key_hash: str,
     conditions: list[Condition],
@@ -560,7 +552,7 @@ def batches(page: ListPage) -> Iterator[Run]:
         yield run
 
 
-async def bodies(conn: AsyncConnection, run: Run, *, key_hash: str) -> list[list[Piece]]:
+async def bodies(conn: ReadConnection, run: Run, *, key_hash: str) -> list[list[Piece]]:
     """The v1 bodies of a run's campaigns, in order: rendered whole by one statement, or, for
     a campaign larger than BATCH_BYTES, as the GET path sends it (a chunk at a time)."""
     if len(run) == 1 and run[0][1] > BATCH_BYTES:
@@ -623,7 +615,7 @@ _ONE = f"""
 
 async def list_body(
     engine: AsyncEngine,
-    conn: AsyncConnection,
+    conn: ReadConnection,
     page: ListPage,
     head: bytes,
     tail: bytes,
@@ -641,7 +633,7 @@ async def list_body(
 
     async def rest() -> AsyncIterator[bytes]:
         for run in runs[1:]:
-            async with reads(engine).connect() as more:
+            async with read_connection(engine) as more:
                 chunk = await bodies(more, run, key_hash=key_hash)
             async for part in expand(engine, _joined(chunk, leading=True)):
                 yield part
@@ -658,23 +650,3 @@ def _joined(documents: list[list[Piece]], *, leading: bool) -> list[Piece]:
             out.append(b",")
         out += document
     return out
-
-
-_ROW = text(
-    """
-    SELECT (SELECT count(*) FROM api_keys
-            WHERE key_hash = :key_hash AND revoked_at IS NULL) AS authorized, c.*
-    FROM (SELECT 1) one
-    LEFT JOIN (SELECT campaigns.* FROM campaigns
-               JOIN api_keys key ON key.org_id = campaigns.org_id
-               WHERE key.key_hash = :key_hash AND key.revoked_at IS NULL
-                 AND campaigns.id = :id AND campaigns.archived_at IS NULL) c ON true
-    """
-)
-
-
-async def campaign_row(conn: AsyncConnection, *, key_hash: str, campaign_id: uuid.UUID) -> Any:
-    """The campaign's row (its `id` None when no live campaign of the key's org has that id);
-    None when the key is not active."""
-    row = (await conn.execute(_ROW, {"key_hash": key_hash, "id": campaign_id})).one()
-    return row if row.authorized else None

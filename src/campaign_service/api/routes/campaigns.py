@@ -38,6 +38,7 @@ from campaign_service.campaigns.schemas_control import PauseRequest
 from campaign_service.campaigns.schemas_events import DeliveryList, DeliveryQuery
 from campaign_service.campaigns.schemas_progress import CampaignProgress
 from campaign_service.campaigns.schemas_v2 import CampaignHistoryPaginatedResponse, HistoryQuery
+from campaign_service.db.raw import read_connection
 from campaign_service.errors import NotFound
 from campaign_service.readmodel import calls as call_views
 from campaign_service.readmodel import documents
@@ -152,7 +153,7 @@ async def list_campaigns(
     """List your organization's campaigns, newest first unless sortOrder=ASC."""
     hashed = key_hash(credentials)
     engine = request.app.state.engine
-    async with documents.reads(engine).connect() as conn:
+    async with read_connection(engine) as conn:
         page = await documents.list_page(
             conn,
             key_hash=hashed,

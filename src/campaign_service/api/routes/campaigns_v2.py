@@ -27,6 +27,7 @@ from campaign_service.api.routes.campaigns import json_body, pieces_body
 from campaign_service.campaigns import schemas_v2 as v2
 from campaign_service.campaigns import service
 from campaign_service.campaigns.schemas import Campaign, UpdateCampaignDTO
+from campaign_service.db.raw import read_connection
 from campaign_service.errors import BadRequest, NotFound
 from campaign_service.readmodel import documents
 from campaign_service.readmodel.contacts import contacts_page
@@ -91,7 +92,7 @@ async def list_campaigns_v2(
 ) -> Any:
     """Campaign summaries; `includeCounters=true` adds contactCounters and callMetrics."""
     hashed = key_hash(credentials)
-    async with documents.reads(request.app.state.engine).connect() as conn:
+    async with read_connection(request.app.state.engine) as conn:
         page = await documents.summary_page(
             conn,
             key_hash=hashed,
@@ -116,7 +117,7 @@ async def get_campaign_v2(
 ) -> Any:
     """One campaign summary; `includeCounters=true` adds contactCounters and callMetrics."""
     hashed, campaign_id = key_hash(credentials), service.parse_id(id)
-    async with documents.reads(request.app.state.engine).connect() as conn:
+    async with read_connection(request.app.state.engine) as conn:
         # The list's statement narrowed to one campaign: its summary rendered by PostgreSQL,
         # and opaque objects too large to hold whole sent in chunks (bounded memory).
         page = await documents.summary_page(
