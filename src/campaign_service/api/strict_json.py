@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 
+from campaign_service.api.direct import direct_handler
 from campaign_service.json_values import UnstorableValue, loads_storable
 
 
@@ -43,10 +44,11 @@ class StrictJsonRequest(Request):
 
 
 class StrictJsonRoute(APIRoute):
-    """Every route of the API: its JSON body is read by `parse_request_json`."""
+    """Every route of the API: its JSON body is read by `parse_request_json`, and a read
+    marked `@direct_read` gets its parameters without FastAPI's machinery (api/direct.py)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        handler = direct_handler(self.endpoint, super().get_route_handler())
 
         async def strict(request: Request) -> Response:
             return await handler(StrictJsonRequest(request.scope, request.receive))

@@ -20,6 +20,7 @@ from campaign_service.api.deps import (
     key_hash,
     unauthorized,
 )
+from campaign_service.api.direct import direct_read
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.examples import CREATE_EXAMPLES, UPDATE_EXAMPLES
 from campaign_service.api.idempotency import IdempotentRoute, holds_idempotency_key
@@ -147,6 +148,7 @@ def pieces_body(
 
 
 @router.get("", response_model=CampaignPaginatedResponse, summary="List campaigns")
+@direct_read
 async def list_campaigns(
     query: Annotated[CampaignListQuery, Query()], credentials: Credentials, request: Request
 ) -> Any:
@@ -175,6 +177,7 @@ async def list_campaigns(
 
 
 @router.get("/{id}", response_model=Campaign, summary="Get a campaign")
+@direct_read
 async def get_campaign(id: str, credentials: Credentials, request: Request) -> Any:
     """Get one campaign with its calls and live counters."""
     found = await documents.campaign_pieces(

@@ -20,6 +20,7 @@ from campaign_service.api.deps import (
     key_hash,
     unauthorized,
 )
+from campaign_service.api.direct import direct_read
 from campaign_service.api.errors import ERROR_RESPONSES
 from campaign_service.api.idempotency import IdempotentRoute
 from campaign_service.api.routes import campaigns
@@ -87,6 +88,7 @@ router.add_api_route(
 
 
 @router.get("", response_model=v2.CampaignSummaryPaginatedResponse, summary="List campaigns (v2)")
+@direct_read
 async def list_campaigns_v2(
     query: Annotated[v2.CampaignListQueryV2, Query()], credentials: Credentials, request: Request
 ) -> Any:
@@ -112,6 +114,7 @@ async def list_campaigns_v2(
 
 
 @router.get("/{id}", response_model=v2.CampaignSummary, summary="Get a campaign (v2)")
+@direct_read
 async def get_campaign_v2(
     id: str, query: Annotated[v2.SummaryQuery, Query()], credentials: Credentials, request: Request
 ) -> Any:
