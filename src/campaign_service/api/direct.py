@@ -20,9 +20,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, get_args, get_origin
 
 from fastapi import Request, Response
+from fastapi.params import Depends
 from pydantic import BaseModel, ValidationError
-
-from campaign_service.api.deps import bearer
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -32,7 +31,8 @@ _MARK = "__direct_read__"
 
 def direct_read(endpoint: Endpoint) -> Endpoint:
     """Mark a read endpoint whose parameters are all of: `query` (a pydantic model read from
-    the query string), `credentials` (the bearer key), `request`, and `str` path parameters."""
+    the query string), `credentials` (the key, from the dependency it declares: a security
+    scheme called with the request), `request`, and `str` path parameters."""
     setattr(endpoint, _MARK, _Plan(endpoint))
     return endpoint
 
@@ -43,6 +43,7 @@ class _Plan:
     def __init__(self, endpoint: Callable[..., Any]) -> None:
         self.endpoint = endpoint
         self.query_model: type[BaseModel] | None = None
+        self.credentials: Callable[[Request], Coroutine[Any, Any, Any]] | None = None
         self.path_params: list[str] = []
         for name, parameter in inspect.signature(endpoint, eval_str=True).parameters.items():
             annotation = parameter.annotation
@@ -50,12 +51,12 @@ class _Plan:
                 model = get_args(annotation)[0] if get_origin(annotation) else annotation
                 assert issubclass(model, BaseModel), f"{endpoint.__name__}: query is no model"
                 self.query_model = model
-            elif name in ("credentials", "request"):
-                continue
-            else:
+            elif name == "credentials":
+                (scheme,) = [d.dependency for d in get_args(annotation) if isinstance(d, Depends)]
+                self.credentials = scheme
+            elif name != "request":
                 assert annotation is str, f"{endpoint.__name__}: {name} is not a path parameter"
                 self.path_params.append(name)
-        self.wants_credentials = "credentials" in inspect.signature(endpoint).parameters
 
     async def arguments(self, request: Request) -> dict[str, Any] | None:
         """The endpoint's arguments; None when FastAPI should resolve them (and answer)."""
@@ -65,8 +66,8 @@ class _Plan:
                 arguments["query"] = self.query_model.model_validate(dict(request.query_params))
             except ValidationError:
                 return None  # FastAPI's handler answers with the same 400 as always
-        if self.wants_credentials:
-            arguments["credentials"] = await bearer(request)
+        if self.credentials is not None:
+            arguments["credentials"] = await self.credentials(request)
         path = request.path_params
         for name in self.path_params:
             arguments[name] = path[name]
