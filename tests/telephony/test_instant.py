@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 
 from campaign_service.calls.status import CallStatus
 from campaign_service.settings import Settings
-from campaign_service.telephony.base import PlaceCallRequest, StatusReport
+from campaign_service.telephony.base import StatusReport
 from campaign_service.telephony.factory import build_default_provider
-
-
-def _request() -> PlaceCallRequest:
-    call_id = uuid.uuid4()
-    return PlaceCallRequest(
-        idempotency_key=str(call_id),
-        call_id=call_id,
-        campaign_id=uuid.uuid4(),
-        org_id=uuid.uuid4(),
-        phone_number_id="pn_1",
-        customer={"number": "+14155550100"},
-        assistant_id="asst_1",
-    )
+from tests.telephony.helpers import place_request
 
 
 async def test_placing_takes_the_configured_latency_and_requests_overlap(monkeypatch):
@@ -37,7 +24,7 @@ async def test_placing_takes_the_configured_latency_and_requests_overlap(monkeyp
     await provider.start(sink)
     try:
         started = time.monotonic()
-        ids = await asyncio.gather(*(provider.place_call(_request()) for _ in range(10)))
+        ids = await asyncio.gather(*(provider.place_call(place_request()) for _ in range(10)))
         elapsed = time.monotonic() - started
         assert len(set(ids)) == 10
         assert elapsed >= 0.2  # each request waited its latency...

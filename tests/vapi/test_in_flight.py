@@ -13,27 +13,15 @@ import pytest
 
 from campaign_service.fakevapi import run_fake_vapi
 from campaign_service.settings import Settings
-from campaign_service.telephony.base import OutcomeUnknown, PlaceCallRequest
+from campaign_service.telephony.base import OutcomeUnknown
 from campaign_service.telephony.vapi import OrgVapi, VapiProvider
 from campaign_service.timeutil import utcnow
+from tests.telephony.helpers import place_request
 from tests.vapi.conftest import VAPI_KEY, fake_config
 
 SETTINGS = Settings(
     vapi_connect_timeout=1.0, vapi_read_timeout=1.0, vapi_in_flight_margin_seconds=1.0
 )
-
-
-def request() -> PlaceCallRequest:
-    call_id = uuid.uuid4()
-    return PlaceCallRequest(
-        idempotency_key=str(call_id),
-        call_id=call_id,
-        campaign_id=uuid.uuid4(),
-        org_id=uuid.uuid4(),
-        phone_number_id="pn_1",
-        customer={"number": "+14155550100"},
-        assistant_id="asst_1",
-    )
 
 
 async def test_a_retry_while_the_first_request_may_be_in_flight_waits_then_adopts() -> None:
@@ -47,7 +35,7 @@ async def test_a_retry_while_the_first_request_may_be_in_flight_waits_then_adopt
         now = [utcnow()]
         dying = VapiProvider(settings=SETTINGS, credentials=credentials)
         survivor = VapiProvider(settings=SETTINGS, credentials=credentials, clock=lambda: now[0])
-        call = request()
+        call = place_request()
         attempt_at = utcnow()
         # The first dispatcher's request is on its way (the fake takes 0.6 s to create the
         # call) when the dispatcher dies: its request is not cancelled at Vapi.
