@@ -66,8 +66,3 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[ReadConnection]:
     finally:
         # Checking in resets the connection, which may have to await the server.
         await greenlet_spawn(pooled.close)
-
-
-async def fetch_row(conn: ReadConnection, sql: str, *args: Any) -> Any:
-    """The first row `sql` answers on `conn`."""
-    return await conn.fetch_row(sql, *args)

@@ -28,7 +28,7 @@ from campaign_service.calls.ended_reasons import VOICEMAIL
 from campaign_service.calls.repository import RenderedCalls
 from campaign_service.campaigns.state import USER_END_REASON, CampaignStatus, CampaignStatusV2
 from campaign_service.db import models
-from campaign_service.db.raw import ReadConnection, fetch_row, read_connection
+from campaign_service.db.raw import ReadConnection, read_connection
 from campaign_service.readmodel.campaigns import (
     EMPTY_LIST,
     EXTRA_CONFIG_FIELDS,
@@ -166,9 +166,9 @@ async def expand(engine: AsyncEngine, parts: list[Piece]) -> AsyncIterator[bytes
             args: list[Any] = [part.campaign_id, start, start + span]
             async with read_connection(engine) as conn:
                 if part.calls:
-                    chunk = (await fetch_row(conn, _CALLS_CHUNK, *args))[0]
+                    chunk = (await conn.fetch_row(_CALLS_CHUNK, *args))[0]
                 else:
-                    chunk = (await fetch_row(conn, _AUDIENCE_CHUNK, *args, part.plan_index))[0]
+                    chunk = (await conn.fetch_row(_AUDIENCE_CHUNK, *args, part.plan_index))[0]
             start += span
             if chunk:
                 data = chunk.encode()
@@ -189,7 +189,7 @@ async def _large_value(
     start = 1
     while True:
         async with read_connection(engine) as conn:
-            row = await fetch_row(conn, _EXTRA_CHUNK, campaign_id, key, start, EXTRA_CHUNK_CHARS)
+            row = await conn.fetch_row(_EXTRA_CHUNK, campaign_id, key, start, EXTRA_CHUNK_CHARS)
         chunk = row[0] if row is not None else None
         if not chunk:
             return
@@ -259,7 +259,7 @@ async def _campaign(conn: ReadConnection, *, key_hash: str, campaign_id: uuid.UU
     """One statement (_ONE) renders the body whole when it fits BATCH_BYTES; a larger one's
     top level comes with its audience and call map left as markers, read and sent a chunk
     at a time."""
-    row = await fetch_row(conn, _ONE, key_hash, campaign_id, BATCH_BYTES)
+    row = await conn.fetch_row(_ONE, key_hash, campaign_id, BATCH_BYTES)
     if not row["authorized"]:
         return None
     if row["id"] is None:
@@ -397,7 +397,7 @@ async def summary_page(
     large to inline are sent in chunks."""
     sql = _summary_page_sql(tuple(c for c, _ in conditions), ascending, counters)
     values = [value for condition, value in conditions if "{}" in condition]
-    row = await fetch_row(conn, sql, key_hash, limit, offset, *values)
+    row = await conn.fetch_row(sql, key_hash, limit, offset, *values)
     if not row["authorized"]:
         return None
     total, joined = int(row["total"]), row["joined"]
@@ -526,7 +526,7 @@ async def list_page(
     campaigns, in order, and how large their bodies are; `list_body` reads the bodies."""
     sql = _list_page_sql(tuple(c for c, _ in conditions), ascending)
     values = [value for condition, value in conditions if "{}" in condition]
-    row = await fetch_row(conn, sql, key_hash, limit, offset, *values)
+    row = await conn.fetch_row(sql, key_hash, limit, offset, *values)
     if not row["authorized"]:
         return None
     ids = list(row["ids"] or [])
@@ -558,7 +558,7 @@ async def bodies(conn: ReadConnection, run: Run, *, key_hash: str) -> list[list[
     if len(run) == 1 and run[0][1] > BATCH_BYTES:
         found = await _campaign(conn, key_hash=key_hash, campaign_id=run[0][0])
         return [found.body] if found is not None and found.body is not None else []
-    row = await fetch_row(conn, _BODIES, [campaign_id for campaign_id, _, _ in run])
+    row = await conn.fetch_row(_BODIES, [campaign_id for campaign_id, _, _ in run])
     texts = row[0] or []
     return [
         _with_large(campaign_id, [body.encode()], large)
