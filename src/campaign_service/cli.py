@@ -75,7 +75,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from campaign_service.api.app import create_app
-    from campaign_service.dispatcher.runner import dispatcher_running
+    from campaign_service.dispatcher.runner import dispatcher_on_own_engine
 
     url = database_url(settings)
     upgrade_to_head(url)
@@ -84,7 +84,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         database_url=url,
         background=None
         if args.no_dispatcher
-        else lambda engine: dispatcher_running(engine, settings),
+        else lambda _api_engine: dispatcher_on_own_engine(url, settings),
     )
     freeze_startup_objects()
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal. Make that a normal

@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port `serve` listens on.")
     db_pool_size: int = Field(
-        default=10, ge=1, description="A process opens up to twice this many connections."
+        default=10,
+        ge=1,
+        description="A pool opens up to twice this many connections (`serve` has two: the "
+        "API's and its dispatcher's).",
     )
     db_connect_timeout: float = Field(
         default=10.0,
@@ -101,6 +104,13 @@ class Settings(BaseSettings):
     )
     dispatcher_batch_size: int = Field(
         default=500, ge=1, description="Most calls one dispatcher claims per pass."
+    )
+    dispatcher_idle_transaction_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="PostgreSQL ends a dispatcher's transaction that sits idle this long (a "
+        "frozen or hung process), so the locks it holds (an org's claim lock, calls' rows) do "
+        "not stop the other dispatchers; nothing of that transaction is kept. 0: never.",
     )
     dispatcher_dial_concurrency: int = Field(
         default=100, ge=1, description="Most provider requests one dispatcher has open at once."

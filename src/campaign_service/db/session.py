@@ -42,9 +42,12 @@ def create_engine(
     pool_size: int = 10,
     connect_timeout: float | None = None,
     application_name: str | None = None,
+    idle_transaction_seconds: float | None = None,
 ) -> AsyncEngine:
     """A pooled engine that discards connections an error left broken. `application_name`
-    names its connections in pg_stat_activity."""
+    names its connections in pg_stat_activity; with `idle_transaction_seconds`, the server
+    ends a session whose transaction sits idle that long (its locks are released, its work
+    rolled back)."""
     # No ping on every checkout (a round trip per request): a connection the server dropped
     # fails its statement, is discarded, and the pool reconnects; the request answers
     # through the database fault handling (503).
@@ -54,6 +57,10 @@ def create_engine(
     settings = {"jit": "off"}
     if application_name is not None:
         settings["application_name"] = application_name
+    if idle_transaction_seconds:
+        settings["idle_in_transaction_session_timeout"] = str(
+            max(1, round(idle_transaction_seconds * 1000))
+        )
     connect_args: dict[str, Any] = {"server_settings": settings}
     if connect_timeout is not None:
         connect_args["timeout"] = connect_timeout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator
 
@@ -45,12 +46,40 @@ async def dispatcher_running(
         log.info("dispatcher %s stopped", dispatcher.owner)
 
 
+def dispatcher_engine(database_url: str, settings: Settings) -> AsyncEngine:
+    """The dispatcher's own connections. Its transactions last milliseconds (no network call
+    is made inside one), so one that sits idle comes from a frozen or hung process: the server
+    ends it after `dispatcher_idle_transaction_seconds`, and the org claim lock and call rows
+    it holds go back to the other dispatchers (the API's connections have no such limit: a
+    slow client may hold a streamed export's transaction open)."""
+    return create_engine(
+        database_url,
+        pool_size=settings.db_pool_size,
+        application_name=f"campaign-service dispatch (pid {os.getpid()})",
+        idle_transaction_seconds=settings.dispatcher_idle_transaction_seconds,
+    )
+
+
+@contextlib.asynccontextmanager
+async def dispatcher_on_own_engine(
+    database_url: str, settings: Settings
+) -> AsyncIterator[Dispatcher]:
+    """`serve`'s dispatcher: `dispatcher_running` on connections of its own (see
+    `dispatcher_engine`), beside the API's."""
+    engine = dispatcher_engine(database_url, settings)
+    try:
+        async with dispatcher_running(engine, settings) as dispatcher:
+            yield dispatcher
+    finally:
+        await engine.dispose()
+
+
 async def run_worker(database_url: str, settings: Settings) -> None:
     """The `worker` command: dispatch until SIGTERM or SIGINT, then stop gracefully."""
     if settings.worker_metrics_port is not None:
         # A worker serves no API, so its engine counters get a small endpoint of their own.
         start_http_server(settings.worker_metrics_port, addr=settings.host)
-    engine = create_engine(database_url, pool_size=settings.db_pool_size)
+    engine = dispatcher_engine(database_url, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
