@@ -64,8 +64,8 @@ def dispatcher_engine(database_url: str, settings: Settings) -> AsyncEngine:
 async def dispatcher_on_own_engine(
     database_url: str, settings: Settings
 ) -> AsyncIterator[Dispatcher]:
-    """`serve`'s dispatcher: `dispatcher_running` on connections of its own (see
-    `dispatcher_engine`), beside the API's."""
+    """`dispatcher_running` on connections of its own (see `dispatcher_engine`): the
+    `worker` command's, and `serve`'s beside the API's."""
     engine = dispatcher_engine(database_url, settings)
     try:
         async with dispatcher_running(engine, settings) as dispatcher:
@@ -79,14 +79,10 @@ async def run_worker(database_url: str, settings: Settings) -> None:
     if settings.worker_metrics_port is not None:
         # A worker serves no API, so its engine counters get a small endpoint of their own.
         start_http_server(settings.worker_metrics_port, addr=settings.host)
-    engine = dispatcher_engine(database_url, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    try:
-        async with dispatcher_running(engine, settings):
-            await stop.wait()
-            log.info("stop signal received; finishing the current pass")
-    finally:
-        await engine.dispose()
+    async with dispatcher_on_own_engine(database_url, settings):
+        await stop.wait()
+        log.info("stop signal received; finishing the current pass")
